@@ -1,0 +1,388 @@
+"""Recurrent cells: one timestep of a plain RNN, an LSTM and a GRU, forward and backward.
+
+Shapes: B batch, D input size, H hidden size, G the number of gate blocks (RNN 1, GRU 3, LSTM 4).
+
+Every cell holds four parameters, PyTorch's four tensors transposed so that a batch of row
+vectors multiplies them from the left:
+
+    Wx (D, G*H) = weight_ih.T     bx (G*H,) = bias_ih
+    Wh (H, G*H) = weight_hh.T     bh (G*H,) = bias_hh
+
+The G blocks of H columns are the gates, in PyTorch's order: LSTM i, f, g, o; GRU r, z, n.
+Keeping both biases, as PyTorch does, makes weights move between the two libraries exactly.
+
+The one-timestep API is
+
+    state, cache = cell.forward(x, state)             # x (B, D); state h, or (h, c) for an LSTM
+    dx, dstate_prev = cell.backward(dstate, cache)    # adds this step's weight gradients into cell.grads
+
+and it is built from three pieces that `Recurrent` also uses, so that nothing but the
+recurrence itself is done one timestep at a time:
+
+    xp = cell.input_projection(x)                     # x @ Wx + bias: needs no previous state
+    state, step_cache = cell.step(xp, state)          # the recurrence: h_prev @ Wh, the gates
+    dxp, dah, dstate_prev = cell.step_backward(dstate, step_cache)
+    cell.accumulate_grads(x, [step_cache], dxp, dah)  # dWx, dWh, dbx, dbh from the step's gradients
+
+`dxp` is the gradient of the input projection (what `x @ Wx + bx` feeds into); `dah` the
+gradient of the hidden projection (what `h_prev @ Wh + bh` feeds into). For an LSTM or plain RNN
+the two projections are simply added, so `dah is dxp`; a GRU applies its reset gate to part of
+the hidden projection, so there they differ.
+"""
+from typing import NamedTuple, Optional
+
+import numpy as np
+
+from .functional import sigmoid, sigmoid_grad, tanh, tanh_grad
+from .module import Module, as_float_dtype, as_rng, check_array, check_positive_int
+
+
+class CellCache(NamedTuple):
+    """What `Cell.forward` hands to `Cell.backward`: the input and the recurrence's own cache."""
+
+    x: np.ndarray
+    step: tuple
+
+
+class Cell(Module):
+    """What RNNCell, LSTMCell and GRUCell share: parameters, validation, PyTorch layouts."""
+
+    num_gates = 1  # G: blocks of H columns in Wx and Wh
+    state_is_pair = False  # True for the LSTM, whose state is (h, c)
+
+    def __init__(self, input_size, hidden_size, *, rng=None, dtype=np.float64):
+        super().__init__()
+        self.input_size = check_positive_int("input_size", input_size)
+        self.hidden_size = check_positive_int("hidden_size", hidden_size)
+        self.dtype = as_float_dtype(dtype)
+        rng = as_rng(rng)
+        D, H, GH = self.input_size, self.hidden_size, self.num_gates * self.hidden_size
+        # PyTorch's initialisation, U(-1/sqrt(H), 1/sqrt(H)) for every weight and bias: it keeps
+        # each pre-activation O(1) at the start whatever H is, and a model initialised here or
+        # in PyTorch starts from the same distribution.
+        k = 1.0 / np.sqrt(H)
+        uniform = lambda *shape: rng.uniform(-k, k, size=shape).astype(self.dtype)  # noqa: E731
+        self.add_param("Wx", uniform(D, GH))
+        self.add_param("Wh", uniform(H, GH))
+        self.add_param("bx", uniform(GH))
+        self.add_param("bh", uniform(GH))
+
+    def __repr__(self):
+        return f"{type(self).__name__}(input_size={self.input_size}, hidden_size={self.hidden_size}, dtype={self.dtype})"
+
+    # ---- the state -------------------------------------------------------------------------
+
+    def initial_state(self, batch_size):
+        """Zeros: h (B, H), or the pair (h, c) for an LSTM."""
+        B = check_positive_int("batch_size", batch_size)
+        zeros = lambda: np.zeros((B, self.hidden_size), dtype=self.dtype)  # noqa: E731
+        return (zeros(), zeros()) if self.state_is_pair else zeros()
+
+    def check_state(self, name, state, batch_size):
+        """Raise a clear error unless `state` is this cell's state for `batch_size` rows."""
+        shape = (batch_size, self.hidden_size)
+        if self.state_is_pair:
+            if not (isinstance(state, (tuple, list)) and len(state) == 2):
+                raise TypeError(
+                    f"{name} must be a pair (h, c) of arrays of shape {shape} for an LSTM, "
+                    f"got {type(state).__name__}"
+                )
+            check_array(f"{name}[0] (h)", state[0], shape, self.dtype)
+            check_array(f"{name}[1] (c)", state[1], shape, self.dtype)
+            return tuple(state)
+        if isinstance(state, (tuple, list)):
+            raise TypeError(f"{name} must be one array h of shape {shape} for a {type(self).__name__}, got a {type(state).__name__}")
+        return check_array(name, state, shape, self.dtype)
+
+    # ---- the one-timestep API --------------------------------------------------------------
+
+    def forward(self, x, state=None):
+        """One timestep: x (B, D), state (or None for zeros) -> (new state, cache)."""
+        check_array("x", x, (None, self.input_size), self.dtype)
+        B = x.shape[0]
+        state = self.initial_state(B) if state is None else self.check_state("state", state, B)
+        state, step_cache = self.step(self.input_projection(x), state)
+        return state, CellCache(x, step_cache)
+
+    def backward(self, dstate, cache):
+        """Gradients of one timestep: dstate like the state -> (dx (B, D), dstate_prev).
+
+        Adds this step's contribution into ``self.grads`` (the same weights serve every step).
+        """
+        if not isinstance(cache, CellCache):
+            raise TypeError(f"cache must be the CellCache returned by forward, got {type(cache).__name__}")
+        dstate = self.check_state("dstate", dstate, cache.x.shape[0])
+        dxp, dah, dstate_prev = self.step_backward(dstate, cache.step)
+        self.accumulate_grads(cache.x, [cache.step], dxp, dah)
+        dx = dxp @ self._params["Wx"].T  # xp = x @ Wx + b
+        return dx, dstate_prev
+
+    # ---- the pieces that Recurrent shares --------------------------------------------------
+
+    def input_projection(self, x):
+        """x @ Wx + bx for x of shape (..., D) -> (..., G*H); no previous state needed."""
+        p = self._params
+        xp = x.reshape(-1, self.input_size) @ p["Wx"]  # one large matmul for all rows
+        xp += p["bx"]
+        return xp.reshape(*x.shape[:-1], -1)
+
+    def step(self, xp, state):
+        """The recurrence: input projection xp (B, G*H) and state -> (new state, step cache)."""
+        raise NotImplementedError
+
+    def step_backward(self, dstate, cache):
+        """Back through `step`: dstate -> (dxp (B, G*H), dah (B, G*H), dstate_prev)."""
+        raise NotImplementedError
+
+    def accumulate_grads(self, x, caches, dxp, dah):
+        """Add the weight gradients of one or many steps into ``self.grads``.
+
+        x (..., D) the inputs, caches their step caches in the same order, dxp and dah (..., G*H)
+        from `step_backward`. Each gradient is one matmul over every row of every step.
+        """
+        g = self._grads
+        x2 = x.reshape(-1, self.input_size)
+        dxp2 = dxp.reshape(-1, dxp.shape[-1])
+        dah2 = dah.reshape(-1, dah.shape[-1])
+        h2 = np.stack([c.h_prev for c in caches]).reshape(-1, self.hidden_size)  # what met Wh
+        g["Wx"] += x2.T @ dxp2  # xp = x @ Wx + bx
+        g["bx"] += dxp2.sum(axis=0)
+        g["Wh"] += h2.T @ dah2  # ah = h_prev @ Wh + bh
+        g["bh"] += dah2.sum(axis=0)
+
+    # ---- PyTorch layouts -------------------------------------------------------------------
+
+    def to_torch(self, grads=False):
+        """The four arrays under PyTorch's names and layout (the gradients with grads=True)."""
+        src = self._grads if grads else self._params
+        return {
+            "weight_ih": src["Wx"].T.copy(),
+            "weight_hh": src["Wh"].T.copy(),
+            "bias_ih": src["bx"].copy(),
+            "bias_hh": src["bh"].copy(),
+        }
+
+    @classmethod
+    def from_torch(cls, weights, *, dtype=np.float64):
+        """A cell whose weights are `weights`: a mapping of PyTorch's four names to NumPy arrays.
+
+        Laid out exactly as in torch.nn.RNNCell / LSTMCell / GRUCell (and torch.nn.RNN / LSTM /
+        GRU's ``*_l0`` tensors): weight_ih (G*H, D), weight_hh (G*H, H), bias_ih and bias_hh (G*H,).
+        """
+        names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+        missing = [n for n in names if n not in weights]
+        if missing:
+            raise ValueError(f"weights is missing {missing}; it needs {list(names)}")
+        w = {n: np.asarray(weights[n]) for n in names}
+        if w["weight_ih"].ndim != 2 or w["weight_ih"].shape[0] % cls.num_gates:
+            raise ValueError(
+                f"weights['weight_ih'] must have shape ({cls.num_gates}*H, D), got {w['weight_ih'].shape}"
+            )
+        GH, D = w["weight_ih"].shape
+        H = GH // cls.num_gates
+        for n, shape in (("weight_hh", (GH, H)), ("bias_ih", (GH,)), ("bias_hh", (GH,))):
+            if w[n].shape != shape:
+                raise ValueError(f"weights[{n!r}] must have shape {shape}, got {w[n].shape}")
+        cell = cls(D, H, dtype=dtype)
+        p = cell._params
+        p["Wx"][...] = w["weight_ih"].T
+        p["Wh"][...] = w["weight_hh"].T
+        p["bx"][...] = w["bias_ih"]
+        p["bh"][...] = w["bias_hh"]
+        return cell
+
+
+class RNNCell(Cell):
+    """The plain (Elman) RNN cell:  h = tanh(x @ Wx + bx + h_prev @ Wh + bh).
+
+    Its state is h (B, H). It is here for contrast: gradients through many of its steps vanish
+    or explode, which is what the LSTM and GRU were made to fix.
+    """
+
+    num_gates = 1
+
+    class Cache(NamedTuple):
+        h_prev: np.ndarray
+        h: np.ndarray
+
+    def input_projection(self, x):
+        # The two biases are simply added, so both go in here, once for every timestep.
+        return super().input_projection(x) + self._params["bh"]
+
+    def step(self, xp, h_prev):
+        h = tanh(xp + h_prev @ self._params["Wh"])
+        return h, self.Cache(h_prev, h)
+
+    def step_backward(self, dh, cache):
+        da = dh * tanh_grad(cache.h)  # h = tanh(a)
+        dh_prev = da @ self._params["Wh"].T  # a = ... + h_prev @ Wh
+        return da, da, dh_prev
+
+
+class LSTMCell(Cell):
+    """The LSTM cell (Hochreiter & Schmidhuber 1997, with a forget gate), PyTorch's layout.
+
+        a = x @ Wx + bx + h_prev @ Wh + bh       (B, 4H), four blocks of H columns
+        i = sigmoid(a_i)   input gate: how much of the candidate to write
+        f = sigmoid(a_f)   forget gate: how much of the old memory to keep
+        g = tanh(a_g)      candidate memory
+        o = sigmoid(a_o)   output gate: how much of the memory to show
+        c = f * c_prev + i * g
+        h = o * tanh(c)
+
+    Its state is the pair (h, c), each (B, H). The memory c is updated by addition, so its
+    gradient flows back through f alone, not through a squashing function at every step.
+    """
+
+    num_gates = 4
+    state_is_pair = True
+
+    class Cache(NamedTuple):
+        h_prev: np.ndarray
+        c_prev: np.ndarray
+        i: np.ndarray
+        f: np.ndarray
+        g: np.ndarray
+        o: np.ndarray
+        tanh_c: np.ndarray
+
+    def input_projection(self, x):
+        # The two biases are simply added, so both go in here, once for every timestep.
+        return super().input_projection(x) + self._params["bh"]
+
+    def step(self, xp, state):
+        h_prev, c_prev = state
+        a = h_prev @ self._params["Wh"]
+        a += xp  # (B, 4H) pre-activations of the gates i, f, g, o
+        a_i, a_f, a_g, a_o = np.split(a, 4, axis=1)
+        i, f, g, o = sigmoid(a_i), sigmoid(a_f), tanh(a_g), sigmoid(a_o)
+        c = f * c_prev + i * g
+        tanh_c = tanh(c)
+        h = o * tanh_c
+        return (h, c), self.Cache(h_prev, c_prev, i, f, g, o, tanh_c)
+
+    def step_backward(self, dstate, cache):
+        dh, dc_next = dstate
+        h_prev, c_prev, i, f, g, o, tanh_c = cache
+        dc = dc_next + dh * o * tanh_grad(tanh_c)  # h = o * tanh(c)
+        da = np.empty((dh.shape[0], 4 * self.hidden_size), dtype=dh.dtype)
+        da_i, da_f, da_g, da_o = np.split(da, 4, axis=1)  # views: writing them fills da
+        np.multiply(dc * g, sigmoid_grad(i), out=da_i)  # c = f * c_prev + i * g,  i = sigmoid(a_i)
+        np.multiply(dc * c_prev, sigmoid_grad(f), out=da_f)  # c = f * c_prev + ...,  f = sigmoid(a_f)
+        np.multiply(dc * i, tanh_grad(g), out=da_g)  # c = ... + i * g,  g = tanh(a_g)
+        np.multiply(dh * tanh_c, sigmoid_grad(o), out=da_o)  # h = o * tanh(c),  o = sigmoid(a_o)
+        dh_prev = da @ self._params["Wh"].T  # a = ... + h_prev @ Wh
+        dc_prev = dc * f  # c = f * c_prev + ...
+        return da, da, (dh_prev, dc_prev)
+
+
+class GRUCell(Cell):
+    """The GRU cell (Cho et al. 2014), by default in PyTorch's and cuDNN's form.
+
+        ax = x @ Wx + bx,  ah = h_prev @ Wh + bh      (B, 3H) each, blocks r, z, n
+        r = sigmoid(ax_r + ah_r)                       reset gate
+        z = sigmoid(ax_z + ah_z)                       update gate
+        n = tanh(ax_n + r * ah_n)                      candidate   (reset_after=True, the default)
+        h = (1 - z) * n + z * h_prev
+
+    With ``reset_after=False`` the candidate is the original paper's,
+
+        n = tanh(ax_n + (r * h_prev) @ Wh_n + bh_n)    (reset applied before the matmul)
+
+    The two differ: the paper resets h_prev before it meets Wh_n, so that matmul has to wait for
+    r; PyTorch and cuDNN reset the product after it, so all three blocks of h_prev @ Wh are one
+    matmul. Given the same weights they compute different functions (a lesson shows by how
+    much); both train equally well. PyTorch has only the reset-after form, so `to_torch` and
+    `from_torch` speak of it alone. The state is h (B, H).
+    """
+
+    num_gates = 3
+
+    class Cache(NamedTuple):
+        h_prev: np.ndarray
+        r: np.ndarray
+        z: np.ndarray
+        n: np.ndarray
+        ah_n: Optional[np.ndarray]  # h_prev @ Wh_n + bh_n (reset after); None otherwise
+        rh: Optional[np.ndarray]  # r * h_prev (reset before); None otherwise
+
+    def __init__(self, input_size, hidden_size, *, reset_after=True, rng=None, dtype=np.float64):
+        super().__init__(input_size, hidden_size, rng=rng, dtype=dtype)
+        self.reset_after = bool(reset_after)
+
+    def __repr__(self):
+        return super().__repr__()[:-1] + f", reset_after={self.reset_after})"
+
+    def step(self, xp, h_prev):
+        p, H = self._params, self.hidden_size
+        ax_r, ax_z, ax_n = np.split(xp, 3, axis=1)
+        Wh_rz, Wh_n = p["Wh"][:, : 2 * H], p["Wh"][:, 2 * H :]  # columns of blocks r, z | n
+        bh_rz, bh_n = p["bh"][: 2 * H], p["bh"][2 * H :]
+        if self.reset_after:
+            ah = h_prev @ p["Wh"]  # all three blocks in one matmul
+            ah += p["bh"]
+            ah_r, ah_z, ah_n = np.split(ah, 3, axis=1)
+        else:
+            ah_r, ah_z = np.split(h_prev @ Wh_rz + bh_rz, 2, axis=1)
+        r = sigmoid(ax_r + ah_r)
+        z = sigmoid(ax_z + ah_z)
+        if self.reset_after:
+            n = tanh(ax_n + r * ah_n)
+            rh = None
+        else:
+            rh = r * h_prev
+            n = tanh(ax_n + rh @ Wh_n + bh_n)
+            ah_n = None
+        h = n + z * (h_prev - n)  # = (1 - z) * n + z * h_prev
+        return h, self.Cache(h_prev, r, z, n, ah_n, rh)
+
+    def step_backward(self, dh, cache):
+        p, H = self._params, self.hidden_size
+        h_prev, r, z, n, ah_n, rh = cache
+        dxp = np.empty((dh.shape[0], 3 * H), dtype=dh.dtype)
+        dax_r, dax_z, dax_n = np.split(dxp, 3, axis=1)
+        np.multiply(dh * (1.0 - z), tanh_grad(n), out=dax_n)  # h = (1 - z) * n + ...,  n = tanh(a_n)
+        np.multiply(dh * (h_prev - n), sigmoid_grad(z), out=dax_z)  # h = ... + z * (h_prev - n)
+        dh_prev = dh * z  # h = ... + z * h_prev
+        if self.reset_after:
+            np.multiply(dax_n * ah_n, sigmoid_grad(r), out=dax_r)  # a_n = ax_n + r * ah_n
+            dah = dxp.copy()
+            dah[:, 2 * H :] *= r  # a_n = ax_n + r * ah_n: ah_n is scaled by r
+            dh_prev += dah @ p["Wh"].T  # ah = h_prev @ Wh + bh
+        else:
+            drh = dax_n @ p["Wh"][:, 2 * H :].T  # a_n = ax_n + rh @ Wh_n + bh_n
+            np.multiply(drh * h_prev, sigmoid_grad(r), out=dax_r)  # rh = r * h_prev
+            dh_prev += drh * r  # rh = r * h_prev
+            dah = dxp  # the same pre-activations; Wh_n met rh, not h_prev (see accumulate_grads)
+            dh_prev += dxp[:, : 2 * H] @ p["Wh"][:, : 2 * H].T  # a_rz = ... + h_prev @ Wh_rz
+        return dxp, dah, dh_prev
+
+    def accumulate_grads(self, x, caches, dxp, dah):
+        if self.reset_after:
+            return super().accumulate_grads(x, caches, dxp, dah)
+        # Reset before the matmul: Wh's r and z columns met h_prev, its n columns met r * h_prev.
+        g, H = self._grads, self.hidden_size
+        x2 = x.reshape(-1, self.input_size)
+        dxp2 = dxp.reshape(-1, 3 * H)
+        h2 = np.stack([c.h_prev for c in caches]).reshape(-1, H)
+        rh2 = np.stack([c.rh for c in caches]).reshape(-1, H)
+        g["Wx"] += x2.T @ dxp2  # ax = x @ Wx + bx
+        g["bx"] += dxp2.sum(axis=0)
+        g["Wh"][:, : 2 * H] += h2.T @ dxp2[:, : 2 * H]  # a_rz = ... + h_prev @ Wh_rz + bh_rz
+        g["Wh"][:, 2 * H :] += rh2.T @ dxp2[:, 2 * H :]  # a_n = ... + rh @ Wh_n + bh_n
+        g["bh"] += dxp2.sum(axis=0)
+
+    def to_torch(self, grads=False):
+        if not self.reset_after:
+            raise ValueError("PyTorch's GRU applies the reset after the matmul; this cell has reset_after=False")
+        return super().to_torch(grads=grads)
+
+
+CELLS = {"rnn": RNNCell, "lstm": LSTMCell, "gru": GRUCell}
+
+
+def make_cell(kind, input_size, hidden_size, *, rng=None, dtype=np.float64):
+    """A cell by name: "rnn", "lstm" or "gru"."""
+    if kind not in CELLS:
+        raise ValueError(f"cell must be one of {sorted(CELLS)}, got {kind!r}")
+    return CELLS[kind](input_size, hidden_size, rng=rng, dtype=dtype)

@@ -1,0 +1,136 @@
+"""Embedding, Linear, and the masked softmax cross-entropy loss.
+
+Like `Recurrent`, the two layers keep what their backward needs from the last forward (the
+tape) and use it once: ``y = layer.forward(x)``, then ``dx = layer.backward(dy)``.
+"""
+import numpy as np
+
+from .functional import log_softmax
+from .module import Module, as_float_dtype, as_rng, check_array, check_ids, check_positive_int
+
+
+class Embedding(Module):
+    """A lookup table: token id k -> row k of W (V, E).
+
+    forward: ids (...) int -> W[ids] (..., E). Looking up a row is multiplying a one-hot vector
+    by W, so the gradient of W is the output gradients added into the rows that were looked up
+    (a scatter-add). Positions holding ``padding_idx`` (default 0, ``<pad>``) give zero vectors
+    whatever that row holds, so the row's true gradient is zero and it never learns.
+    """
+
+    def __init__(self, num_embeddings, embedding_dim, *, padding_idx=0, rng=None, dtype=np.float64):
+        super().__init__()
+        self.num_embeddings = check_positive_int("num_embeddings", num_embeddings)
+        self.embedding_dim = check_positive_int("embedding_dim", embedding_dim)
+        if padding_idx is not None and not (0 <= padding_idx < num_embeddings):
+            raise ValueError(f"padding_idx must be None or in 0..{num_embeddings - 1}, got {padding_idx!r}")
+        self.padding_idx = padding_idx
+        self.dtype = as_float_dtype(dtype)
+        # N(0, 1) like PyTorch's nn.Embedding: inputs to the cell of unit scale.
+        W = as_rng(rng).standard_normal((num_embeddings, embedding_dim)).astype(self.dtype)
+        if padding_idx is not None:
+            W[padding_idx] = 0.0
+        self.add_param("W", W)
+        self._tape = None
+
+    def __repr__(self):
+        return f"Embedding({self.num_embeddings}, {self.embedding_dim}, padding_idx={self.padding_idx})"
+
+    def forward(self, ids):
+        """ids: integer array of any shape, values in 0..V-1 -> vectors (*ids.shape, E)."""
+        check_ids("ids", ids, (None,) * np.ndim(ids), self.num_embeddings)
+        self._tape = ids
+        out = self._params["W"][ids]
+        if self.padding_idx is not None:
+            out[ids == self.padding_idx] = 0.0  # padding is a constant zero vector
+        return out
+
+    def backward(self, dout):
+        """dout (*ids.shape, E) -> None (ids have no gradient); adds into grads['W']."""
+        ids = self._tape
+        if ids is None:
+            raise RuntimeError("Embedding.backward needs a forward first")
+        check_array("dout", dout, (*ids.shape, self.embedding_dim), self.dtype)
+        self._tape = None
+        flat_ids = ids.reshape(-1)
+        flat_dout = dout.reshape(-1, self.embedding_dim)
+        if self.padding_idx is not None:
+            keep = flat_ids != self.padding_idx  # the padding row gets no gradient
+            flat_ids, flat_dout = flat_ids[keep], flat_dout[keep]
+        np.add.at(self._grads["W"], flat_ids, flat_dout)  # scatter-add: ids repeat
+        return None
+
+
+class Linear(Module):
+    """y = x @ W + b, for x (..., in_features): W (in, out) is PyTorch's weight transposed."""
+
+    def __init__(self, in_features, out_features, *, bias=True, rng=None, dtype=np.float64):
+        super().__init__()
+        self.in_features = check_positive_int("in_features", in_features)
+        self.out_features = check_positive_int("out_features", out_features)
+        self.dtype = as_float_dtype(dtype)
+        rng = as_rng(rng)
+        # PyTorch's nn.Linear initialisation: U(-1/sqrt(in), 1/sqrt(in)) for W and b.
+        k = 1.0 / np.sqrt(in_features)
+        self.add_param("W", rng.uniform(-k, k, (in_features, out_features)).astype(self.dtype))
+        self.has_bias = bool(bias)
+        if self.has_bias:
+            self.add_param("b", rng.uniform(-k, k, out_features).astype(self.dtype))
+        self._tape = None
+
+    def __repr__(self):
+        return f"Linear({self.in_features}, {self.out_features}, bias={self.has_bias})"
+
+    def forward(self, x):
+        """x (..., in) -> (..., out)."""
+        if not isinstance(x, np.ndarray) or x.ndim < 1 or x.shape[-1] != self.in_features:
+            shape = getattr(x, "shape", None)
+            raise ValueError(f"x must be an array of shape (..., {self.in_features}), got {shape}")
+        if x.dtype != self.dtype:
+            raise TypeError(f"x must have dtype {self.dtype} (the module's dtype), got {x.dtype}")
+        self._tape = x
+        y = x.reshape(-1, self.in_features) @ self._params["W"]
+        if self.has_bias:
+            y += self._params["b"]
+        return y.reshape(*x.shape[:-1], self.out_features)
+
+    def backward(self, dy):
+        """dy (..., out) -> dx (..., in); adds into grads['W'] and grads['b']."""
+        x = self._tape
+        if x is None:
+            raise RuntimeError("Linear.backward needs a forward first")
+        check_array("dy", dy, (*x.shape[:-1], self.out_features), self.dtype)
+        self._tape = None
+        x2 = x.reshape(-1, self.in_features)
+        dy2 = dy.reshape(-1, self.out_features)
+        self._grads["W"] += x2.T @ dy2  # y = x @ W + b
+        if self.has_bias:
+            self._grads["b"] += dy2.sum(axis=0)
+        return (dy2 @ self._params["W"].T).reshape(x.shape)
+
+
+def cross_entropy(logits, targets, *, ignore_index=0):
+    """Mean softmax cross-entropy over the real tokens, and its gradient.
+
+    logits (..., V) float; targets (...) int in 0..V-1. Positions whose target is
+    ``ignore_index`` (padding; None to count every position) add nothing to the loss or the
+    gradient. Returns (loss, dlogits) with dlogits the gradient of the mean loss (same shape
+    as logits): softmax minus one-hot, divided by the number of real tokens.
+    """
+    if not isinstance(logits, np.ndarray) or logits.ndim < 1 or not np.issubdtype(logits.dtype, np.floating):
+        raise TypeError(f"logits must be a float array of shape (..., V), got {type(logits).__name__}")
+    V = logits.shape[-1]
+    check_ids("targets", targets, logits.shape[:-1], V)
+    flat_logits = logits.reshape(-1, V)
+    flat_t = targets.reshape(-1)
+    real = np.ones_like(flat_t, dtype=bool) if ignore_index is None else flat_t != ignore_index
+    n_real = int(real.sum())
+    if n_real == 0:
+        raise ValueError("targets hold no real token (all are ignore_index), so the mean loss is undefined")
+    logp = log_softmax(flat_logits)
+    rows = np.arange(flat_t.size)
+    loss = -logp[rows, flat_t][real].sum() / n_real
+    dlogits = np.exp(logp)  # softmax
+    dlogits[rows, flat_t] -= 1.0  # d(-log p_target) / d logits = softmax - onehot
+    dlogits *= (real / n_real).astype(logits.dtype)[:, None]  # mean over real tokens only
+    return float(loss), dlogits.reshape(logits.shape)
