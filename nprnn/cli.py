@@ -1,8 +1,92 @@
-"""The `nprnn` command (also `python -m nprnn`)."""
+"""The `nprnn` command (also `python -m nprnn`).
+
+    nprnn demo                      train the bundled English->French translator and show it
+    nprnn train --task T --out P    train on a task, keep the best checkpoint at P
+    nprnn translate --checkpoint P "i am a student"
+    nprnn evaluate --checkpoint P [--task T]
+    nprnn gradcheck                 check every hand-written backward pass
+
+A user's mistake (a missing file, a bad flag, an unknown task, a bad checkpoint) is one line on
+stderr and exit status 2, never a traceback.
+"""
 import argparse
+import os
 import sys
+import time
+from pathlib import Path
 
 GRADCHECK_BAR = 1e-7
+DEMO_SENTENCES = ["i am a student", "she is not tired", "we have a green car", "the girl does not like the black cat"]
+
+
+class UserError(Exception):
+    """A mistake in what the user asked for: reported in one line."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, not usage + error
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _print(*args):
+    print(*args, flush=True)
+
+
+def _load_task(spec):
+    from .data import load_task
+
+    try:
+        return load_task(spec)
+    except FileNotFoundError as e:
+        raise UserError(str(e)) from None
+    except ValueError as e:
+        raise UserError(str(e)) from None
+
+
+def _load_translator(path):
+    from .checkpoint import CheckpointError
+    from .train import Translator
+
+    try:
+        return Translator.load(path)
+    except CheckpointError as e:
+        raise UserError(str(e)) from None
+
+
+def _report(name, result):
+    _print(f"{name}: exact match {100 * result['exact']:.1f}%  token accuracy {100 * result['token_accuracy']:.1f}%  "
+           f"BLEU {result['bleu']:.1f}  ({len(result['refs'])} sentences)")
+
+
+def _save_figure(ax, path):
+    import matplotlib.pyplot as plt
+
+    ax.figure.savefig(path, dpi=120)
+    plt.close(ax.figure)
+    return path
+
+
+# ---- commands -------------------------------------------------------------------------------
 
 
 def cmd_gradcheck(args):
@@ -11,26 +95,174 @@ def cmd_gradcheck(args):
     rows = []
     for what, report in standard_checks(seed=args.seed):
         rows += [(what, name, err) for name, err in report.items()]
-    print(format_report(rows, args.bar))
+    _print(format_report(rows, args.bar))
     worst = max(rows, key=lambda r: r[2])
     failed = [r for r in rows if r[2] > args.bar]
-    print(f"\n{len(rows)} gradients checked in float64 against centred differences; "
-          f"worst {worst[2]:.2e} ({worst[0]} {worst[1]}); bar {args.bar:.0e}: "
-          f"{'FAIL' if failed else 'all ok'}")
+    _print(f"\n{len(rows)} gradients checked in float64 against centred differences; "
+           f"worst {worst[2]:.2e} ({worst[0]} {worst[1]}); bar {args.bar:.0e}: {'FAIL' if failed else 'all ok'}")
     return 1 if failed else 0
 
 
+def _check_writable(path):
+    """Fail before training, not after it, if the checkpoint cannot be written."""
+    path = Path(path)
+    if path.is_dir():
+        raise UserError(f"--out {path} is a directory; give a file name such as {path / 'model.npz'}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        probe = path.with_name(path.name + ".tmp")
+        probe.touch()
+        probe.unlink()
+    except OSError as e:
+        raise UserError(f"cannot write the checkpoint {path}: {e.strerror}") from None
+
+
+def _train(args, task):
+    from .checkpoint import CheckpointError
+    from .train import train_task
+
+    _check_writable(args.out)
+    settings = {k: getattr(args, k, None) for k in ("cell", "embed", "hidden", "epochs", "batch_size", "lr", "dtype")}
+    try:
+        return train_task(task, out=args.out, seed=args.seed, log=_print, **settings)
+    except CheckpointError as e:
+        raise UserError(str(e)) from None
+
+
+def cmd_train(args):
+    task = _load_task(args.task)
+    if getattr(task, "skipped", None) and any(task.skipped):
+        _print(f"read {args.task[4:]}: skipped {task.skipped[0]} blank and {task.skipped[1]} malformed lines")
+    _, history, test = _train(args, task)
+    if not history:
+        raise UserError("training stopped before the first epoch ended; no checkpoint was written")
+    _report("test", test)
+    _print(f"best checkpoint: {args.out}")
+    return 0
+
+
+def cmd_demo(args):
+    from .plots import plot_hidden_states, plot_loss
+
+    out_dir = Path(args.out_dir)
+    args.out = out_dir / "model.npz"
+    args.cell = "lstm"
+    start = time.perf_counter()
+    _print("nprnn demo: an LSTM encoder-decoder learns English -> French from the bundled corpus.")
+    _print("The test sentences pair nouns and adjectives that never appear together in training.\n")
+    translator, history, test = _train(args, _load_task("toy-en-fr"))
+    if not history:
+        raise UserError("training stopped before the first epoch ended; nothing to show")
+    seconds = time.perf_counter() - start
+    _print("")
+    _report("held-out test", test)
+    _print(f"trained in {seconds:.0f} s\n")
+    from .data import load_task
+
+    unseen = [s for s, _ in load_task("toy-en-fr").test[:3]]
+    for text, translation in zip(DEMO_SENTENCES + unseen, translator.translate(DEMO_SENTENCES + unseen)):
+        _print(f"  {text:<40} -> {translation}")
+    tokens, hs = translator.encoder_states(DEMO_SENTENCES[0])
+    title = f'encoder hidden states for "{DEMO_SENTENCES[0]}"'
+    figure = _save_figure(plot_hidden_states(hs, tokens, max_units=48, title=title), out_dir / "encoder_hidden_states.png")
+    curve = _save_figure(plot_loss(history, title="demo training"), out_dir / "training.png")
+    _print(f"\ncheckpoint: {args.out}\nfigures:    {figure}\n            {curve}")
+    _print(f'try:        nprnn translate --checkpoint {args.out} "they are not singers"')
+    return 0
+
+
+def _read_lines(path):
+    try:
+        if path == "-":
+            return sys.stdin.read().splitlines()
+        return Path(path).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise UserError(f"no such input file: {path}") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{path} is not UTF-8 text") from None
+    except OSError as e:
+        raise UserError(f"cannot read {path}: {e.strerror}") from None
+
+
+def cmd_translate(args):
+    translator, _ = _load_translator(args.checkpoint)
+    lines = list(args.text) + (_read_lines(args.input) if args.input else [])
+    if not lines:
+        raise UserError("nothing to translate: give TEXT arguments or --input FILE (- for standard input)")
+    if args.max_len is not None:
+        translator.max_len = args.max_len
+    keep = [i for i, line in enumerate(lines) if line.strip()]
+    translated = dict(zip(keep, translator.translate([lines[i] for i in keep])))
+    for i in range(len(lines)):
+        _print(translated.get(i, ""))  # one output line per input line, blank for blank
+    return 0
+
+
+def cmd_evaluate(args):
+    from .train import evaluate
+
+    translator, meta = _load_translator(args.checkpoint)
+    spec = args.task or meta.get("task")
+    if not spec:
+        raise UserError("the checkpoint names no task; give --task")
+    task = _load_task(spec)
+    _report(f"{task.name} test", evaluate(translator, task.test))
+    return 0
+
+
+# ---- the parser -----------------------------------------------------------------------------
+
+
+def _training_flags(p, with_cell=True):
+    if with_cell:
+        p.add_argument("--cell", choices=["lstm", "gru", "rnn"], help="recurrent cell (default: the task's)")
+    p.add_argument("--embed", type=positive_int, help="embedding size")
+    p.add_argument("--hidden", type=positive_int, help="hidden state size")
+    p.add_argument("--epochs", type=positive_int, help="most epochs (training stops early when validation stalls)")
+    p.add_argument("--batch-size", type=positive_int, help="sentences per batch")
+    p.add_argument("--lr", type=positive_float, help="Adam's learning rate")
+    p.add_argument("--dtype", choices=["float32", "float64"], help="float precision (default float32)")
+    p.add_argument("--seed", type=int, default=0, help="seed of everything random (default 0)")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(prog="nprnn", description="Sequence-to-sequence learning in NumPy.")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from .data.tasks import TASK_NAMES
+
+    parser = Parser(prog="nprnn", description="Sequence-to-sequence learning in NumPy, every gradient by hand.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+
+    p = sub.add_parser("demo", help="train the bundled English->French translator (about a minute) and show it")
+    p.add_argument("--out-dir", default="runs/demo", help="where the checkpoint and figures go (default runs/demo)")
+    _training_flags(p, with_cell=False)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("train", help="train a model on a task and keep the best checkpoint")
+    p.add_argument("--task", required=True, metavar="TASK", help=f"one of: {', '.join(TASK_NAMES)}")
+    p.add_argument("--out", required=True, metavar="PATH", help="checkpoint file to write (.npz)")
+    _training_flags(p)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("translate", help="translate text with a checkpoint, one output line per input line")
+    p.add_argument("--checkpoint", required=True, metavar="PATH")
+    p.add_argument("text", nargs="*", metavar="TEXT", help="sentences to translate")
+    p.add_argument("--input", metavar="FILE", help="a file of sentences, one per line (- for standard input)")
+    p.add_argument("--max-len", type=positive_int, help="longest output in tokens (default: the checkpoint's)")
+    p.set_defaults(func=cmd_translate)
+
+    p = sub.add_parser("evaluate", help="exact match and BLEU of a checkpoint on a task's test split")
+    p.add_argument("--checkpoint", required=True, metavar="PATH")
+    p.add_argument("--task", metavar="TASK", help="default: the task the checkpoint was trained on")
+    p.set_defaults(func=cmd_evaluate)
+
     p = sub.add_parser("gradcheck", help="check every hand-written backward pass against finite differences")
     p.add_argument("--seed", type=int, default=0, help="seed of the random weights and inputs (default 0)")
-    p.add_argument("--bar", type=float, default=GRADCHECK_BAR, help="largest relative error allowed (default 1e-7)")
+    p.add_argument("--bar", type=positive_float, default=GRADCHECK_BAR, help="largest relative error allowed (default 1e-7)")
     p.set_defaults(func=cmd_gradcheck)
     return parser
 
 
 def main(argv=None):
+    os.environ.setdefault("MPLBACKEND", "Agg")  # the command only writes figures to files
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -38,6 +270,9 @@ def main(argv=None):
         return 2
     try:
         return args.func(args)
+    except UserError as e:
+        print(f"nprnn {args.command}: error: {e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("nprnn: interrupted", file=sys.stderr)
         return 130

@@ -202,3 +202,17 @@ def standard_checks(seed=0):
     x = rng.standard_normal((5, 2, 4))
     yield "Linear", check_module(lin, lambda: lin.forward(x), lambda d: {"x": lin.backward(d)}, {"x": x}, seed=seed)
     yield "cross_entropy", check_cross_entropy(seed=seed)
+
+
+def check_seq2seq(model, src, tgt, src_lengths=None, *, eps=1e-5):
+    """Relative error of every gradient of a whole float64 model's mean loss, as {name: error}.
+
+    eps is 1e-5 here: the mean over tokens makes the gradients small (about 1e-2), so rounding,
+    which grows as 1/eps, would dominate at 1e-6.
+    """
+    model.zero_grad()
+    model.loss(src, tgt, src_lengths)
+    model.backward()
+    analytic = {k: g.copy() for k, g in model.grads.items()}
+    loss = lambda: model.loss(src, tgt, src_lengths)  # noqa: E731
+    return {k: rel_error(analytic[k], numerical_gradient(loss, p, eps)) for k, p in model.params.items()}

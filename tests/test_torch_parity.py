@@ -93,3 +93,21 @@ def test_recurrent_matches_torch_packed_sequences(kind, rng):
     grads = cell.to_torch(grads=True)
     for name in NAMES:
         np.testing.assert_allclose(grads[name], getattr(ref, name + "_l0").grad.numpy(), rtol=1e-11, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["adam", "sgd"])
+def test_optimizers_match_torch(kind, rng):
+    from nprnn.optim import SGD, Adam
+
+    p0 = rng.standard_normal((3, 4))
+    grads_seq = [rng.standard_normal((3, 4)) * 10.0 ** rng.integers(-4, 2) for _ in range(6)]
+    params, grads = {"w": p0.copy()}, {"w": np.zeros_like(p0)}
+    ours = Adam(params, grads, lr=0.01) if kind == "adam" else SGD(params, grads, lr=0.1, momentum=0.9)
+    w = torch.tensor(p0, requires_grad=True)
+    theirs = torch.optim.Adam([w], lr=0.01) if kind == "adam" else torch.optim.SGD([w], lr=0.1, momentum=0.9)
+    for g in grads_seq:
+        grads["w"][...] = g
+        ours.step()
+        w.grad = torch.tensor(g)
+        theirs.step()
+    np.testing.assert_allclose(params["w"], w.detach().numpy(), rtol=1e-12, atol=1e-14)

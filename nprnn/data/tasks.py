@@ -1,0 +1,155 @@
+"""The tasks `nprnn train` knows: the bundled English->French corpus, any TSV corpus, and three
+synthetic character-level tasks. Each has fixed train / valid / test splits (the same every
+time, whatever the training seed) and defaults that train it well.
+
+    toy-en-fr    the bundled corpus (see toy_en_fr.py); word level
+    tsv:PATH     a tab-separated parallel corpus, split 80/10/10 by a fixed shuffle; word level
+    reverse      "hello" -> "olleh"
+    addition     "12+345" -> "357", a and b in 0..999 (as in Deep Learning from Scratch 2)
+    dates        "Tue, Sep 27, 1994", "27 SEPTEMBER 1994", "9/27/94", ... -> "1994-09-27"
+"""
+import datetime
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .corpus import read_tsv
+
+DATA_SEED = 12345  # the splits of the generated tasks; not the training seed
+
+
+@dataclass
+class Task:
+    name: str
+    tokenizer: str  # "word" or "char"
+    train: list  # (source, target) strings
+    valid: list
+    test: list
+    defaults: dict = field(default_factory=dict)
+
+
+# Training defaults shared by every task, then each task's own.
+BASE_DEFAULTS = dict(cell="lstm", embed=64, hidden=256, epochs=20, batch_size=64, lr=0.005, clip=5.0,
+                     patience=4, min_freq=1, max_len=50, dtype="float32")
+TASK_DEFAULTS = {
+    "toy-en-fr": dict(epochs=12, hidden=256, embed=64, batch_size=32, lr=0.003),
+    "reverse": dict(epochs=15, hidden=256, embed=32, max_len=20),
+    "addition": dict(epochs=25, hidden=128, embed=16, batch_size=128, lr=0.005, max_len=6),
+    "dates": dict(epochs=12, hidden=256, embed=32, max_len=12),
+    "tsv": dict(epochs=20, min_freq=1),
+}
+
+
+def _defaults(name):
+    return {**BASE_DEFAULTS, **TASK_DEFAULTS[name]}
+
+
+def _distinct_splits(make_one, sizes, rng):
+    """Draw examples until each split has its size; a source never appears in two splits."""
+    seen, splits = set(), []
+    for size in sizes:
+        split = []
+        while len(split) < size:
+            src, tgt = make_one(rng)
+            if src not in seen:
+                seen.add(src)
+                split.append((src, tgt))
+        splits.append(split)
+    return splits
+
+
+def reverse_task():
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+
+    def one(rng):
+        s = "".join(rng.choice(letters, size=int(rng.integers(3, 13))))
+        return s, s[::-1]
+
+    train, valid, test = _distinct_splits(one, (20000, 1000, 2000), np.random.default_rng(DATA_SEED))
+    return Task("reverse", "char", train, valid, test, _defaults("reverse"))
+
+
+def addition_task():
+    """50,000 distinct problems, as in the book: 44,000 to train, 1,000 to validate, 5,000 to test."""
+    rng = np.random.default_rng(DATA_SEED)
+    codes = rng.choice(1000 * 1000, size=50000, replace=False)
+    pairs = [(f"{c // 1000}+{c % 1000}", str(c // 1000 + c % 1000)) for c in codes]
+    return Task("addition", "char", pairs[:44000], pairs[44000:45000], pairs[45000:], _defaults("addition"))
+
+
+MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september",
+          "october", "november", "december"]
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+def format_date(date, rng):
+    """One human way of writing `date`: month names full or three letters, in lower, Title or
+    UPPER case, an optional weekday, or m/d/yy."""
+    case = [str.lower, str.title, str.upper][int(rng.integers(3))]
+    month = MONTHS[date.month - 1]
+    month = case(month if rng.random() < 0.5 else month[:3])
+    weekday = WEEKDAYS[date.weekday()]
+    weekday = case(weekday if rng.random() < 0.5 else weekday[:3])
+    style = int(rng.integers(5))
+    if style == 0:
+        text = f"{month} {date.day}, {date.year}"
+    elif style == 1:
+        text = f"{date.day} {month} {date.year}"
+    elif style == 2:
+        text = f"{month} {date.day} {date.year}"
+    elif style == 3:
+        text = f"{date.day:02d} {month} {date.year}"
+    else:
+        text = f"{date.month}/{date.day}/{date.year % 100:02d}"
+    if style != 4 and rng.random() < 0.3:
+        text = f"{weekday}, {text}"
+    return text
+
+
+def dates_task():
+    first = datetime.date(1970, 1, 1).toordinal()
+    days = datetime.date(2029, 12, 31).toordinal() - first + 1
+
+    def one(rng):
+        date = datetime.date.fromordinal(first + int(rng.integers(days)))
+        return format_date(date, rng), date.isoformat()
+
+    train, valid, test = _distinct_splits(one, (20000, 1000, 2000), np.random.default_rng(DATA_SEED))
+    return Task("dates", "char", train, valid, test, _defaults("dates"))
+
+
+def toy_en_fr_task():
+    from .toy_en_fr import SPLIT_FILES  # here, so that `python -m nprnn.data.toy_en_fr` runs cleanly
+
+    splits = [read_tsv(SPLIT_FILES[s]).pairs for s in ("train", "valid", "test")]
+    return Task("toy-en-fr", "word", *splits, _defaults("toy-en-fr"))
+
+
+def tsv_task(path):
+    """A TSV corpus split 80 / 10 / 10 by a fixed shuffle (the same split every time)."""
+    corpus = read_tsv(path)
+    pairs = corpus.pairs
+    if len(pairs) < 3:
+        raise ValueError(f"{path} has {len(pairs)} usable pairs; at least 3 are needed to train, validate and test")
+    order = np.random.default_rng(DATA_SEED).permutation(len(pairs))
+    n_valid = n_test = max(1, len(pairs) // 10)
+    n_train = len(pairs) - n_valid - n_test
+    split = [[pairs[i] for i in order[a:b]] for a, b in ((0, n_train), (n_train, n_train + n_valid), (n_train + n_valid, None))]
+    task = Task(f"tsv:{path}", "word", *split, _defaults("tsv"))
+    task.skipped = (corpus.blank, corpus.malformed)
+    return task
+
+
+TASK_NAMES = ("toy-en-fr", "reverse", "addition", "dates", "tsv:PATH")
+_BUILDERS = {"toy-en-fr": toy_en_fr_task, "reverse": reverse_task, "addition": addition_task, "dates": dates_task}
+
+
+def load_task(spec):
+    """A Task by name: one of TASK_NAMES (with a real path after "tsv:")."""
+    if spec.startswith("tsv:"):
+        if not spec[4:]:
+            raise ValueError("task tsv:PATH needs a path after 'tsv:'")
+        return tsv_task(spec[4:])
+    if spec not in _BUILDERS:
+        raise ValueError(f"unknown task {spec!r}; expected one of {', '.join(TASK_NAMES)}")
+    return _BUILDERS[spec]()

@@ -1,0 +1,94 @@
+"""Tokenisers and `Vocab`: text <-> tokens <-> ids.
+
+Word level: lower-case, punctuation split off as its own token, accents kept, and French
+elision split after its apostrophe ("j'ai" -> "j'", "ai"), so "ai" is one word however it is
+written before it. Character level: every character is a token, case and all.
+"""
+import re
+from collections import Counter
+
+from ..seq2seq import EOS, PAD, SOS, SPECIALS, UNK
+
+_PUNCT = re.compile(r"([.,!?;:\"«»()\[\]¿¡…])")
+_ELISION = re.compile(r"\b(qu|jusqu|lorsqu|puisqu|[cdjlmnst])'(?=\w)", re.IGNORECASE)
+
+
+def tokenize_words(text):
+    """'J’ai une voiture rouge.' -> ["j'", 'ai', 'une', 'voiture', 'rouge', '.']"""
+    text = text.lower().replace("\u2019", "'").replace("\u00a0", " ")
+    text = _PUNCT.sub(r" \1 ", text)
+    text = _ELISION.sub(r"\1' ", text)
+    return text.split()
+
+
+def detokenize_words(tokens):
+    """The inverse, up to spacing: ["j'", 'ai', 'faim', '.'] -> "j'ai faim." """
+    text = " ".join(tokens)
+    text = re.sub(r" ([.,!?;:…)\]])", r"\1", text)
+    text = re.sub(r"([(\[¿¡]) ", r"\1", text)
+    return re.sub(r"(\w') ", r"\1", text)
+
+
+def tokenize_chars(text):
+    """'12+7' -> ['1', '2', '+', '7']"""
+    return list(text)
+
+
+def detokenize_chars(tokens):
+    return "".join(tokens)
+
+
+TOKENIZERS = {"word": (tokenize_words, detokenize_words), "char": (tokenize_chars, detokenize_chars)}
+
+
+class Vocab:
+    """Tokens and their ids. Ids 0..3 are always <pad> <sos> <eos> <unk>.
+
+    Build one with ``Vocab.build(token_lists, min_freq)``; tokens seen fewer than min_freq times
+    become <unk>. Ids follow frequency (most frequent first, ties alphabetical), so the same
+    corpus always gives the same vocabulary.
+    """
+
+    def __init__(self, tokens):
+        tokens = list(tokens)
+        if tuple(tokens[: len(SPECIALS)]) != SPECIALS:
+            raise ValueError(f"tokens must start with {list(SPECIALS)}, got {tokens[:len(SPECIALS)]}")
+        if len(set(tokens)) != len(tokens):
+            raise ValueError("tokens must not repeat")
+        self.tokens = tokens
+        self.ids = {tok: i for i, tok in enumerate(tokens)}
+
+    @classmethod
+    def build(cls, token_lists, min_freq=1):
+        if isinstance(min_freq, bool) or not isinstance(min_freq, int) or min_freq < 1:
+            raise ValueError(f"min_freq must be an int >= 1, got {min_freq!r}")
+        counts = Counter(tok for toks in token_lists for tok in toks)
+        for special in SPECIALS:
+            counts.pop(special, None)
+        kept = sorted((tok for tok, n in counts.items() if n >= min_freq), key=lambda t: (-counts[t], t))
+        return cls(list(SPECIALS) + kept)
+
+    def __len__(self):
+        return len(self.tokens)
+
+    def __repr__(self):
+        return f"Vocab({len(self)} tokens: {' '.join(self.tokens[:8])} ...)"
+
+    def encode(self, tokens, *, sos=False, eos=False):
+        """Tokens -> ids, unknown tokens -> <unk>; optionally wrapped in <sos> ... <eos>."""
+        ids = [self.ids.get(tok, UNK) for tok in tokens]
+        return ([SOS] if sos else []) + ids + ([EOS] if eos else [])
+
+    def decode(self, ids):
+        """Ids -> tokens, stopping at <eos> and dropping <pad> and <sos>."""
+        out = []
+        for i in ids:
+            i = int(i)
+            if i == EOS:
+                break
+            if i in (PAD, SOS):
+                continue
+            if not 0 <= i < len(self.tokens):
+                raise ValueError(f"ids must be in 0..{len(self.tokens) - 1}, got {i}")
+            out.append(self.tokens[i])
+        return out

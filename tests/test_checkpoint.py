@@ -1,0 +1,90 @@
+import pickle
+import zipfile
+
+import numpy as np
+import pytest
+
+from nprnn.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from nprnn.data import Vocab
+from nprnn.seq2seq import Seq2Seq
+
+
+def small():
+    src = Vocab.build([["i", "am", "a", "student"]])
+    tgt = Vocab.build([["je", "suis", "étudiant"]])
+    model = Seq2Seq(len(src), len(tgt), 3, 4, cell="gru", rng=2, dtype=np.float32)
+    return model, src, tgt
+
+
+def test_round_trip(tmp_path):
+    model, src, tgt = small()
+    path = save_checkpoint(tmp_path / "sub" / "m.npz", model, src, tgt, {"task": "x", "history": [{"loss": 1.5}]})
+    loaded, src2, tgt2, meta = load_checkpoint(path)
+    assert loaded.config == model.config
+    assert src2.tokens == src.tokens and tgt2.tokens == tgt.tokens  # accents survive
+    assert meta == {"task": "x", "history": [{"loss": 1.5}]}
+    for k, p in model.params.items():
+        assert loaded.params[k].dtype == np.float32
+        np.testing.assert_array_equal(loaded.params[k], p)
+    assert not (tmp_path / "sub" / "m.npz.tmp").exists()
+
+
+def test_same_model_same_bytes(tmp_path):
+    model, src, tgt = small()
+    a = save_checkpoint(tmp_path / "a.npz", model, src, tgt, {"seed": 1})
+    b = save_checkpoint(tmp_path / "b.npz", model, src, tgt, {"seed": 1})
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_refuses_missing_truncated_foreign_and_pickled(tmp_path):
+    model, src, tgt = small()
+    good = save_checkpoint(tmp_path / "good.npz", model, src, tgt)
+    with pytest.raises(CheckpointError, match="no such checkpoint"):
+        load_checkpoint(tmp_path / "nothing.npz")
+    truncated = tmp_path / "truncated.npz"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    with pytest.raises(CheckpointError, match="truncated"):
+        load_checkpoint(truncated)
+    foreign = tmp_path / "foreign.npz"
+    np.savez(foreign, weights=np.zeros(3))
+    with pytest.raises(CheckpointError, match="not an nprnn checkpoint"):
+        load_checkpoint(foreign)
+    text = tmp_path / "notes.npz"
+    text.write_text("hello")
+    with pytest.raises(CheckpointError):
+        load_checkpoint(text)
+
+    class Boom:
+        def __reduce__(self):
+            return (exec, ("raise SystemExit('pickle code ran')",))
+
+    pickled = tmp_path / "pickled.npz"
+    pickled.write_bytes(pickle.dumps(Boom()))
+    with pytest.raises(CheckpointError, match="pickled"):
+        load_checkpoint(pickled)
+    # a real checkpoint with one entry swapped for a pickled object array
+    evil = tmp_path / "evil.npz"
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(evil, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item)
+            if item.filename == "meta.npy":
+                import io
+
+                buf = io.BytesIO()
+                np.lib.format.write_array(buf, np.array([Boom()], dtype=object), allow_pickle=True)
+                data = buf.getvalue()
+            zout.writestr(item, data)
+    with pytest.raises(CheckpointError, match="pickled"):
+        load_checkpoint(evil)
+
+
+def test_refuses_inconsistent_weights(tmp_path):
+    model, src, tgt = small()
+    path = save_checkpoint(tmp_path / "m.npz", model, src, tgt)
+    bad = tmp_path / "bad.npz"
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(bad, "w") as zout:
+        for item in zin.infolist():
+            if item.filename != "param/decoder.out.b.npy":
+                zout.writestr(item, zin.read(item))
+    with pytest.raises(CheckpointError, match="inconsistent.*decoder.out.b"):
+        load_checkpoint(bad)

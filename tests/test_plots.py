@@ -1,0 +1,46 @@
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from nprnn.plots import plot_hidden_states, plot_loss  # noqa: E402
+
+
+def test_plot_hidden_states_labels_and_shape(tmp_path):
+    hs = np.tanh(np.random.default_rng(0).standard_normal((4, 100)))
+    ax = plot_hidden_states(hs, ["i", "am", "a", "student"], max_units=48)
+    image = ax.images[0]
+    assert image.get_array().shape == (48, 4)  # units down, time across
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["i", "am", "a", "student"]
+    assert "timestep" in ax.get_xlabel() and "first 48 of 100" in ax.get_ylabel()
+    assert image.get_clim() == (-1.0, 1.0)
+    colorbar_axes = [a for a in ax.figure.axes if a is not ax]
+    assert colorbar_axes and colorbar_axes[0].get_ylabel() == "h_t[unit]"
+    ax.figure.savefig(tmp_path / "h.png")
+    assert (tmp_path / "h.png").stat().st_size > 1000
+    plt.close(ax.figure)
+
+
+def test_plot_hidden_states_draws_on_a_given_axes():
+    fig, (a, b) = plt.subplots(1, 2)
+    assert plot_hidden_states(np.zeros((3, 5)), ax=b, context=False) is b
+    assert not a.images and b.get_ylabel() == "hidden unit"
+    plt.close(fig)
+    with pytest.raises(ValueError, match=r"hs must have shape \(T, H\)"):
+        plot_hidden_states(np.zeros(3))
+    with pytest.raises(ValueError, match="one label per timestep"):
+        plot_hidden_states(np.zeros((3, 2)), ["a"])
+
+
+def test_plot_loss():
+    history = [dict(epoch=e, loss=1 / e, valid_loss=1.5 / e, valid_exact=e / 5) for e in range(1, 6)]
+    ax = plot_loss(history)
+    assert ax.get_xlabel() == "epoch" and "cross-entropy" in ax.get_ylabel()
+    assert len(ax.lines) == 2
+    twin = [a for a in ax.figure.axes if a is not ax][0]
+    np.testing.assert_allclose(twin.lines[0].get_ydata(), [20, 40, 60, 80, 100])
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match="empty"):
+        plot_loss([])
