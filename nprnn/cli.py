@@ -4,6 +4,7 @@
     nprnn train --task T --out P    train on a task, keep the best checkpoint at P
     nprnn translate --checkpoint P "i am a student"
     nprnn evaluate --checkpoint P [--task T]
+    nprnn plot hidden --checkpoint P "a sentence"    the encoder's hidden states, as a PNG
     nprnn gradcheck                 check every hand-written backward pass
 
 A user's mistake (a missing file, a bad flag, an unknown task, a bad checkpoint) is one line on
@@ -79,11 +80,9 @@ def _report(name, result):
 
 
 def _save_figure(ax, path):
-    import matplotlib.pyplot as plt
+    from .plots import save_figure
 
-    ax.figure.savefig(path, dpi=120)
-    plt.close(ax.figure)
-    return path
+    return save_figure(ax, path, dpi=120, quiet=True)
 
 
 # ---- commands -------------------------------------------------------------------------------
@@ -198,6 +197,22 @@ def cmd_translate(args):
     return 0
 
 
+def cmd_plot(args):
+    from .plots import plot_hidden_states
+
+    translator, _ = _load_translator(args.checkpoint)
+    try:
+        tokens, hs = translator.encoder_states(args.sentence)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    out = Path(args.out or "hidden_states.png")
+    _check_writable(out)
+    title = f'encoder hidden states for "{args.sentence}"'
+    _save_figure(plot_hidden_states(hs, tokens, max_units=args.max_units, title=title), out)
+    _print(f"saved {out}: {len(tokens)} timesteps x {hs.shape[1]} units (first {min(args.max_units, hs.shape[1])} drawn)")
+    return 0
+
+
 def cmd_evaluate(args):
     from .train import evaluate
 
@@ -253,6 +268,14 @@ def build_parser():
     p.add_argument("--checkpoint", required=True, metavar="PATH")
     p.add_argument("--task", metavar="TASK", help="default: the task the checkpoint was trained on")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("plot", help="figures from a checkpoint: plot hidden ... (the encoder's states per token)")
+    p.add_argument("what", choices=["hidden"], help="hidden: the encoder's hidden state at every timestep")
+    p.add_argument("--checkpoint", required=True, metavar="PATH")
+    p.add_argument("sentence", metavar="SENTENCE", help="the source sentence to encode")
+    p.add_argument("--out", metavar="FILE", help="PNG file to write (default hidden_states.png)")
+    p.add_argument("--max-units", type=positive_int, default=64, help="draw at most this many units (default 64)")
+    p.set_defaults(func=cmd_plot)
 
     p = sub.add_parser("gradcheck", help="check every hand-written backward pass against finite differences")
     p.add_argument("--seed", type=int, default=0, help="seed of the random weights and inputs (default 0)")

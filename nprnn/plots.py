@@ -76,3 +76,108 @@ def plot_loss(history, ax=None, *, title="training"):
     ax.legend(handles, labels, loc="center right")
     ax.set_title(title)
     return ax
+
+
+def plot_gates(gates, tokens=None, axes=None, *, max_units=32, title="LSTM gates per timestep"):
+    """An LSTM's gates per timestep: four heatmaps side by side, each (units x time).
+
+    gates: a mapping with keys "i", "f", "g", "o", each (T, H) (one sequence), for example
+    ``lstm_gates(caches)`` of a run of `LSTMCell.forward`. i, f and o are sigmoids, shown on
+    [0, 1]; the candidate g is a tanh, shown on [-1, 1]. `axes`: four Axes to draw on, or None
+    for a new figure. Returns the four Axes.
+    """
+    names = {"i": "input gate i", "f": "forget gate f", "g": "candidate g", "o": "output gate o"}
+    missing = [k for k in names if k not in gates]
+    if missing:
+        raise ValueError(f"gates must have the keys i, f, g, o; missing {missing}")
+    arrays = {k: np.asarray(gates[k], dtype=np.float64) for k in names}
+    T = arrays["i"].shape[0]
+    for k, a in arrays.items():
+        if a.ndim != 2 or a.shape != arrays["i"].shape:
+            raise ValueError(f"gates[{k!r}] must have shape (T, H) like gates['i'] {arrays['i'].shape}, got {a.shape}")
+    if tokens is not None and len(tokens) != T:
+        raise ValueError(f"tokens must have one label per timestep ({T}), got {len(tokens)}")
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        H = min(arrays["i"].shape[1], max_units)
+        fig, axes = plt.subplots(1, 4, figsize=(3.0 + 1.6 * max(T, 3), max(3.2, 1.5 + 0.09 * H)), layout="constrained", sharey=True)
+        fig.suptitle(title)
+    if len(axes) != 4:
+        raise ValueError(f"axes must be four Axes, got {len(axes)}")
+    labels = tokens if tokens is not None else [str(t) for t in range(T)]
+    for ax, (k, name) in zip(axes, names.items()):
+        shown = arrays[k][:, :max_units]
+        lo, cmap = (-1.0, "RdBu_r") if k == "g" else (0.0, "viridis")
+        image = ax.imshow(shown.T, aspect="auto", cmap=cmap, vmin=lo, vmax=1.0, interpolation="nearest")
+        ax.set_title(name)
+        ax.set_xticks(range(T))
+        ax.set_xticklabels(labels, rotation=0 if T < 8 else 60)
+        ax.set_xlabel("timestep")
+        colorbar = ax.figure.colorbar(image, ax=ax)
+        colorbar.set_label(f"{k}_t[unit]")
+    axes[0].set_ylabel("hidden unit")
+    return axes
+
+
+def lstm_gates(caches):
+    """The gates of a run of LSTM steps: {"i", "f", "g", "o"} each (T, ...), from their caches
+    (the step caches of `LSTMCell.step`, or the `CellCache`s of `LSTMCell.forward`)."""
+    steps = [c.step if hasattr(c, "step") else c for c in caches]
+    return {k: np.stack([getattr(s, k) for s in steps]) for k in ("i", "f", "g", "o")}
+
+
+def plot_gradient_norms(norms, tokens=None, ax=None, *, title="gradient norm reaching each timestep"):
+    """The size of a gradient at every timestep, one line per series, on a log scale.
+
+    norms: a mapping of series name -> (T,) norms (say ||dL/dh_t|| for each cell), or one
+    (T,) array. Time runs left to right, so a gradient that vanishes going back in time falls
+    towards the left.
+    """
+    series = norms if isinstance(norms, dict) else {"||dL/dh_t||": norms}
+    ax = _axes(ax, (6.5, 3.8))
+    T = None
+    for name, values in series.items():
+        values = np.asarray(values, dtype=np.float64)
+        if values.ndim != 1:
+            raise ValueError(f"norms[{name!r}] must have shape (T,), got {values.shape}")
+        T = len(values)
+        ax.plot(np.arange(T), np.maximum(values, 1e-300), marker="." if T > 20 else "o", label=name)
+    ax.set_yscale("log")
+    ax.set_xlabel("timestep t")
+    ax.set_ylabel("gradient norm ||dL/dh_t||")
+    if tokens is not None:
+        if len(tokens) != T:
+            raise ValueError(f"tokens must have one label per timestep ({T}), got {len(tokens)}")
+        ax.set_xticks(range(T))
+        ax.set_xticklabels(tokens, rotation=60)
+    ax.legend()
+    ax.set_title(title)
+    return ax
+
+
+def figure_dir(name):
+    """The folder a lesson or script writes its figures into: $NPRNN_FIGURES/name (default
+    figures/name), created if need be."""
+    import os
+    from pathlib import Path
+
+    folder = Path(os.environ.get("NPRNN_FIGURES", "figures")) / name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def save_figure(ax_or_fig, path, dpi=110, quiet=False):
+    """Save the figure of an Axes (or a Figure, or a sequence of Axes) as PNG, close it, print
+    where it went (unless quiet), and return the path."""
+    import matplotlib.pyplot as plt
+
+    fig = ax_or_fig
+    if isinstance(fig, (list, tuple, np.ndarray)):
+        fig = fig[0]
+    fig = getattr(fig, "figure", fig)
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    if not quiet:
+        print(f"saved figure: {path}")
+    return path

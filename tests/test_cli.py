@@ -142,3 +142,14 @@ def test_demo_trains_translates_and_saves(tmp_path, capsys):
         assert (out_dir / name).stat().st_size > 1000
     model, _, _, meta = load_checkpoint(out_dir / "model.npz")
     assert model.config["cell"] == "lstm" and meta["task"] == "toy-en-fr"
+
+
+def test_plot_hidden_command(tmp_path, corpus, capsys):
+    ckpt = tmp_path / "m.npz"
+    assert run(["train", "--task", f"tsv:{corpus}", "--out", ckpt, *TINY], capsys)[0] == 0
+    out_png = tmp_path / "figs" / "h.png"
+    code, out, _ = run(["plot", "hidden", "--checkpoint", ckpt, "one two three", "--out", out_png], capsys)
+    assert code == 0 and "3 timesteps x 16 units" in out
+    assert out_png.stat().st_size > 5000
+    code, _, err = run(["plot", "hidden", "--checkpoint", ckpt, "   "], capsys)
+    assert code == 2 and "no tokens" in err

@@ -44,3 +44,36 @@ def test_plot_loss():
     plt.close(ax.figure)
     with pytest.raises(ValueError, match="empty"):
         plot_loss([])
+
+
+def test_plot_gates_four_labelled_panels():
+    from nprnn import LSTMCell
+    from nprnn.plots import lstm_gates, plot_gates
+
+    cell = LSTMCell(3, 6, rng=0)
+    state, caches = cell.initial_state(1), []
+    for t in range(5):
+        state, cache = cell.forward(np.full((1, 3), 0.1 * t), state)
+        caches.append(cache)
+    gates = {k: v[:, 0] for k, v in lstm_gates(caches).items()}
+    assert gates["i"].shape == (5, 6)
+    np.testing.assert_array_equal(gates["o"][2], caches[2].step.o[0])
+    axes = plot_gates(gates, tokens=list("abcde"))
+    assert [a.get_title() for a in axes] == ["input gate i", "forget gate f", "candidate g", "output gate o"]
+    assert axes[2].images[0].get_clim() == (-1.0, 1.0) and axes[1].images[0].get_clim() == (0.0, 1.0)
+    assert all(a.get_xlabel() == "timestep" for a in axes) and axes[0].get_ylabel() == "hidden unit"
+    assert [t.get_text() for t in axes[3].get_xticklabels()] == list("abcde")
+    plt.close(axes[0].figure)
+    with pytest.raises(ValueError, match="missing"):
+        plot_gates({"i": gates["i"]})
+
+
+def test_plot_gradient_norms():
+    from nprnn.plots import plot_gradient_norms
+
+    ax = plot_gradient_norms({"rnn": 10.0 ** -np.arange(6)[::-1], "lstm": np.ones(6)})
+    assert ax.get_yscale() == "log" and ax.get_xlabel() == "timestep t" and "||dL/dh_t||" in ax.get_ylabel()
+    assert [line.get_label() for line in ax.lines] == ["rnn", "lstm"]
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match=r"shape \(T,\)"):
+        plot_gradient_norms(np.zeros((2, 2)))

@@ -1,0 +1,122 @@
+# %% [markdown]
+# # Lesson 2: words to vectors
+#
+# **Goal:** turn a sentence into the arrays a recurrent network reads, and see that an
+# embedding lookup is a matrix product whose gradient is a scatter-add.
+#
+# The path: text → tokens → ids (through a vocabulary) → a padded, time-major batch of ids
+# (T, B) → vectors (T, B, E) through an embedding matrix.
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+
+from nprnn import Embedding
+from nprnn.data import Vocab, pad_batch, tokenize_words
+from nprnn.plots import figure_dir, save_figure
+
+np.set_printoptions(precision=3, suppress=True)
+FIGURES = figure_dir("02_words_to_vectors")
+
+# %% [markdown]
+# ## Tokens
+#
+# The word tokeniser lower-cases, splits punctuation off, keeps accents, and splits French
+# elision after its apostrophe, so *ai* is the same token in *j'ai* and *je n'ai pas*.
+
+# %%
+print(tokenize_words("I am a student."))
+print(tokenize_words("Je n'ai pas d'étudiante."))
+assert tokenize_words("I am a student.") == ["i", "am", "a", "student", "."]
+assert tokenize_words("J'ai")[1] == "ai"
+
+# %% [markdown]
+# ## The vocabulary
+#
+# Four ids are reserved: `<pad>` 0 fills short sentences up to the longest of a batch, `<sos>`
+# 1 starts every target sentence, `<eos>` 2 ends it, `<unk>` 3 stands for any word the
+# vocabulary does not know. The other words get ids by frequency.
+
+# %%
+corpus = ["i am a student", "she is a student", "i am tired", "we are students"]
+vocab = Vocab.build(tokenize_words(s) for s in corpus)
+print(vocab.tokens)
+ids = vocab.encode(tokenize_words("i am a teacher"))
+print("i am a teacher ->", ids, "->", vocab.decode(ids))
+assert vocab.tokens[:4] == ["<pad>", "<sos>", "<eos>", "<unk>"]
+assert ids[-1] == 3  # "teacher" was never seen: <unk>
+print("as a target:", vocab.encode(tokenize_words("i am tired"), sos=True, eos=True))
+
+# %% [markdown]
+# ## A batch is time-major and padded
+#
+# Sentences of different lengths become one (T, B) array: column b is sentence b, row t is
+# timestep t, and the short ones are filled with `<pad>`. `lengths` remembers where each ends.
+
+# %%
+sentences = ["i am a student", "we are students", "i am tired"]
+batch, lengths = pad_batch([vocab.encode(tokenize_words(s)) for s in sentences])
+print(batch)
+print("lengths:", lengths)
+assert batch.shape == (4, 3) and list(lengths) == [4, 3, 3]
+assert batch[3, 1] == 0 and batch[3, 2] == 0  # padding
+
+# %% [markdown]
+# ## The embedding: a row of a matrix
+#
+# An embedding is a matrix W (V, E): token k becomes row k. Looking up a row is multiplying its
+# one-hot vector by W, so the lookup is a linear layer whose input happens to be one-hot, and
+# nobody computes it that way because the lookup is V times cheaper.
+
+# %%
+emb = Embedding(len(vocab), 3, rng=0)  # E = 3 dimensions per token
+vectors = emb.forward(batch)  # (T, B, E)
+print("vectors shape:", vectors.shape)
+one_hot = np.eye(len(vocab))[batch]  # (T, B, V)
+assert np.allclose(vectors, one_hot @ emb.params["W"])
+k = vocab.ids["student"]
+print(f"'student' is id {k}; its vector is row {k} of W:", emb.params["W"][k])
+assert np.allclose(vectors[3, 0], emb.params["W"][k])
+assert not vectors[3, 1].any()  # <pad> is a zero vector
+
+# %% [markdown]
+# ## Its gradient: a scatter-add
+#
+# Since vectors = one_hot @ W, the gradient of W is one_hotᵀ @ dvectors: each output gradient
+# is *added* into the row of the token that produced it. A token used twice gets two
+# contributions. The `<pad>` row gets none, so padding never learns anything.
+
+# %%
+dvectors = np.random.default_rng(1).normal(size=vectors.shape)
+emb.backward(dvectors)
+expected = one_hot.reshape(-1, len(vocab)).T @ dvectors.reshape(-1, 3)
+expected[0] = 0.0  # the padding row
+assert np.allclose(emb.grads["W"], expected)
+i = vocab.ids["i"]
+print(f"'i' appears {int((batch == i).sum())} times; its gradient is the sum of those:", emb.grads["W"][i])
+assert not emb.grads["W"][0].any()
+
+# %% [markdown]
+# ## The batch, drawn
+
+# %%
+fig, ax = plt.subplots(figsize=(5, 3.2), layout="constrained")
+ax.imshow(batch != 0, cmap="Greens", vmin=0, vmax=1.6, aspect="auto")
+for t in range(batch.shape[0]):
+    for b in range(batch.shape[1]):
+        ax.text(b, t, f"{vocab.tokens[batch[t, b]]}\n{batch[t, b]}", ha="center", va="center", fontsize=9)
+ax.set_xticks(range(3))
+ax.set_xticklabels([f"sentence {b}" for b in range(3)])
+ax.set_yticks(range(4))
+ax.set_xlabel("batch column b")
+ax.set_ylabel("timestep t")
+ax.set_title("a time-major batch of token ids (white: <pad>)")
+save_figure(ax, FIGURES / "batch.png")
+
+# %% [markdown]
+# ## Summary
+#
+# - text → tokens → ids → a padded (T, B) batch with lengths → (T, B, E) vectors.
+# - An embedding lookup is one_hot @ W; its gradient is a scatter-add into the rows used.
+#
+# **Try it:** build the vocabulary with `min_freq=2`: which words become `<unk>`?

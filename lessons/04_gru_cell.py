@@ -1,0 +1,126 @@
+# %% [markdown]
+# # Lesson 4: the GRU cell, and two places for its reset gate
+#
+# **Goal:** compute a GRU step by hand, and see that the two published forms of the GRU are
+# different functions of the same weights.
+#
+# The GRU (Cho et al. 2014) has one state, $h$, and three blocks of weights, r, z, n:
+#
+# $$r = \sigma(x W_{xr} + b_{xr} + h_{t-1} W_{hr} + b_{hr}) \qquad \text{reset gate}$$
+# $$z = \sigma(x W_{xz} + b_{xz} + h_{t-1} W_{hz} + b_{hz}) \qquad \text{update gate}$$
+# $$n = \tanh(x W_{xn} + b_{xn} + r \odot (h_{t-1} W_{hn} + b_{hn})) \qquad \text{candidate}$$
+# $$h_t = (1 - z) \odot n + z \odot h_{t-1}$$
+#
+# z interpolates between keeping the old state and taking the candidate: it does the work of
+# the LSTM's f and i gates with one number per unit. The reset r decides how much of the past
+# the candidate may look at.
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+
+from nprnn import GRUCell
+from nprnn.gradcheck import check_cell
+from nprnn.plots import figure_dir, plot_hidden_states, save_figure
+
+np.set_printoptions(precision=4, suppress=True)
+rng = np.random.default_rng(0)
+FIGURES = figure_dir("04_gru_cell")
+
+
+def sigmoid(a):
+    return 1 / (1 + np.exp(-a))
+
+
+# %%
+D, H = 3, 4
+after = GRUCell(D, H, rng=0)  # PyTorch's and cuDNN's form (the default)
+before = GRUCell(D, H, reset_after=False, rng=0)  # the paper's form, the very same weights
+p = after.params
+assert all(np.array_equal(p[k], before.params[k]) for k in p)
+x, h_prev = rng.normal(size=(1, D)), rng.normal(size=(1, H))
+blocks = lambda a: (a[:, :H], a[:, H : 2 * H], a[:, 2 * H :])  # noqa: E731  (r, z, n columns)
+ax_r, ax_z, ax_n = blocks(x @ p["Wx"] + p["bx"])
+ah_r, ah_z, ah_n = blocks(h_prev @ p["Wh"] + p["bh"])
+
+# %% [markdown]
+# ## Reset after the matmul (PyTorch, cuDNN)
+
+# %%
+r = sigmoid(ax_r + ah_r)
+z = sigmoid(ax_z + ah_z)
+n = np.tanh(ax_n + r * ah_n)  # r scales the product h_prev @ W_hn + b_hn
+h_after = (1 - z) * n + z * h_prev
+print("r =", r, "\nz =", z, "\nh (reset after)  =", h_after)
+assert np.allclose(h_after, after.forward(x, h_prev)[0])
+
+# %% [markdown]
+# ## Reset before the matmul (Cho et al. 2014)
+#
+# The paper resets the state *before* it meets $W_{hn}$:
+# $n = \tanh(x W_{xn} + b_{xn} + (r \odot h_{t-1}) W_{hn} + b_{hn})$.
+
+# %%
+W_hn, b_hn = p["Wh"][:, 2 * H :], p["bh"][2 * H :]
+n_before = np.tanh(ax_n + (r * h_prev) @ W_hn + b_hn)
+h_before = (1 - z) * n_before + z * h_prev
+print("h (reset before) =", h_before)
+assert np.allclose(h_before, before.forward(x, h_prev)[0])
+print("difference       =", h_after - h_before)
+assert np.abs(h_after - h_before).max() > 1e-3
+
+# %% [markdown]
+# ## Why two forms exist
+#
+# They differ only in where $r$ meets $h_{t-1}$: $r \odot (h W_{hn})$ versus $(r \odot h) W_{hn}$.
+# Reset-after lets all three blocks of $h_{t-1} W_h$ be **one** matmul, computed before the
+# gates, which is why cuDNN chose it and PyTorch followed; reset-before must wait for $r$
+# before its last matmul. They are different functions of the same weights (above), so a
+# model trained in one form cannot be loaded into the other, but both train equally well
+# (Chung et al. 2014 and later comparisons find no consistent winner). `GRUCell` implements
+# both, and both are gradient-checked:
+
+# %%
+for cell in (GRUCell(4, 5, rng=1), GRUCell(4, 5, reset_after=False, rng=1)):
+    worst = max(check_cell(cell).values())
+    print(f"reset_after={cell.reset_after}: worst relative error {worst:.1e}")
+    assert worst < 1e-7
+
+# %% [markdown]
+# ## Over a sequence
+#
+# Run both forms over the same 10 inputs from the same start: the gap between them opens and
+# is carried forward.
+
+# %%
+xs = rng.normal(size=(10, 1, D))
+traces = {}
+for name, cell in (("reset after", after), ("reset before", before)):
+    h = np.zeros((1, H))
+    trace = []
+    for t in range(10):
+        h, _ = cell.forward(xs[t], h)
+        trace.append(h[0])
+    traces[name] = np.array(trace)
+gap = np.abs(traces["reset after"] - traces["reset before"]).max(axis=1)
+print("largest gap per timestep:", gap)
+# Even the first step, from h = 0, differs: reset-after gives r * (0 @ W_hn + b_hn) = r * b_hn,
+# reset-before gives (r * 0) @ W_hn + b_hn = b_hn. The bias sits inside the reset in one, outside in the other.
+r0 = sigmoid((xs[0] @ p["Wx"] + p["bx"])[:, :H] + p["bh"][:H])
+n0_after = np.tanh((xs[0] @ p["Wx"] + p["bx"])[:, 2 * H :] + r0 * b_hn)
+n0_before = np.tanh((xs[0] @ p["Wx"] + p["bx"])[:, 2 * H :] + b_hn)
+z0 = sigmoid((xs[0] @ p["Wx"] + p["bx"])[:, H : 2 * H] + p["bh"][H : 2 * H])
+assert np.allclose(np.abs((1 - z0) * (n0_after - n0_before)).max(), gap[0])
+assert (gap > 0).all()
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.2), layout="constrained")
+for ax, (name, trace) in zip(axes, traces.items()):
+    plot_hidden_states(trace, ax=ax, context=False, title=f"GRU, {name}")
+save_figure(fig, FIGURES / "reset_after_vs_before.png")
+
+# %% [markdown]
+# ## Summary
+#
+# - GRU: two gates and a candidate; $h_t = (1-z) \odot n + z \odot h_{t-1}$.
+# - The reset gate can go after the hidden matmul (fast: one matmul) or before it (the paper).
+#
+# **Try it:** set the z block of `bh` to +4 for both cells: what do the states do, and why?
