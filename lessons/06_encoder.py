@@ -46,7 +46,7 @@ hs_by_hand = np.array(hs_by_hand)  # (T, H)
 # the same steps (the input projections of all words in one matmul first):
 
 # %%
-hs, context = encoder.forward(ids[:, None], np.array([len(ids)]))
+hs, (context,) = encoder.forward(ids[:, None], np.array([len(ids)]))  # one layer: one final state
 print("hs shape:", hs.shape, "  context: (h, c), each", context[0].shape)
 assert np.allclose(hs[:, 0, :], hs_by_hand)
 assert np.allclose(context[0][0], hs_by_hand[-1])  # the context is the state after "student"
@@ -64,10 +64,10 @@ save_figure(ax, FIGURES / "hidden_states.png")
 sentences = ["i am a student", "she is tired"]
 batch, lengths = pad_batch([vocab.encode(tokenize_words(s)) for s in sentences])
 print(batch, "lengths", lengths)
-hs, (h, c) = encoder.forward(batch, lengths)
+hs, [(h, c)] = encoder.forward(batch, lengths)
 assert np.allclose(h[1], hs[2, 1])  # "she is tired": the state after "tired", at t = 2
 assert not hs[3, 1].any()  # its output past the end is zero
-alone, (h_alone, _) = encoder.forward(batch[:3, 1:], np.array([3]))
+alone, [(h_alone, _)] = encoder.forward(batch[:3, 1:], np.array([3]))
 assert np.allclose(h[1], h_alone[0])  # exactly as if it had been encoded alone
 print("context of 'she is tired' = its state after 'tired':", h[1])
 
@@ -75,7 +75,7 @@ print("context of 'she is tired' = its state after 'tired':", h[1])
 # Had the encoder read the padding as if it were words, the context would be wrong:
 
 # %%
-_, (h_wrong, _) = encoder.forward(batch, np.array([4, 4]))
+_, [(h_wrong, _)] = encoder.forward(batch, np.array([4, 4]))
 print("after reading <pad> too:", h_wrong[1])
 assert not np.allclose(h_wrong[1], h[1])
 

@@ -52,8 +52,8 @@ print(f"{len(etre)} sentence pairs; final training loss {history[-1]['loss']:.3f
 # %%
 src = np.array(translator.src_vocab.encode(tokenize_words("i am a student")))[:, None]  # (S, 1)
 tgt = np.array(fr.encode(tokenize_words("je suis étudiant"), sos=True, eos=True))[:, None]  # (T, 1)
-_, context = model.encoder.forward(src, np.array([len(src)]))
-logits, _ = model.decoder.forward(tgt[:-1], context)  # reads tgt[:-1]
+memory, context = model.encode(src)  # context: the decoder's initial state, one per layer
+logits, _, _ = model.decoder.forward(tgt[:-1], context, memory)  # reads tgt[:-1]
 logp = log_softmax(logits[:, 0, :])
 step_losses = -logp[np.arange(len(tgt) - 1), tgt[1:, 0]]  # scored on tgt[1:]
 for t in range(len(tgt) - 1):
@@ -74,7 +74,7 @@ print("mean:", step_losses.mean())
 # %%
 state, token, output, steps = context, np.array([SOS]), [], []
 for t in range(10):
-    step_logits, state = model.decoder.step(token, state)
+    step_logits, state, _ = model.decoder.step(token, state, memory)
     probs = softmax(step_logits[0])
     top = np.argsort(probs)[::-1][:3]
     print(f"step {t}: " + "   ".join(f"{fr.tokens[k]} {probs[k]:.3f}" for k in top))
@@ -97,7 +97,7 @@ assert fr.decode(output) == ["je", "suis", "étudiant"]
 # %%
 state, token, forced = context, np.array([SOS]), []
 for t in range(10):
-    step_logits, state = model.decoder.step(token, state)
+    step_logits, state, _ = model.decoder.step(token, state, memory)
     best = int(np.argmax(step_logits[0]))
     if t == 1:
         best = fr.ids["est"]  # the mistake

@@ -204,11 +204,12 @@ def standard_checks(seed=0):
     yield "cross_entropy", check_cross_entropy(seed=seed)
 
 
-def check_seq2seq(model, src, tgt, src_lengths=None, *, eps=1e-5):
+def check_seq2seq(model, src, tgt, src_lengths=None, *, eps=1e-4):
     """Relative error of every gradient of a whole float64 model's mean loss, as {name: error}.
 
-    eps is 1e-5 here: the mean over tokens makes the gradients small (about 1e-2), so rounding,
-    which grows as 1/eps, would dominate at 1e-6.
+    eps is 1e-4 here: the mean over tokens makes the gradients small (1e-2, and 1e-5 for some
+    attention weights of a tiny model), so rounding, which grows as 1/eps, would dominate at
+    1e-6; the truncation error, which grows as eps^2, stays below 1e-7 at 1e-4.
     """
     model.zero_grad()
     model.loss(src, tgt, src_lengths)

@@ -134,3 +134,25 @@ def cross_entropy(logits, targets, *, ignore_index=0):
     dlogits[rows, flat_t] -= 1.0  # d(-log p_target) / d logits = softmax - onehot
     dlogits *= (real / n_real).astype(logits.dtype)[:, None]  # mean over real tokens only
     return float(loss), dlogits.reshape(logits.shape)
+
+
+class Dropout:
+    """Inverted dropout: in training, zero each element with probability p and scale the
+    survivors by 1 / (1 - p), so that nothing needs rescaling at evaluation, where it is the
+    identity. The mask is drawn from the generator passed in, and kept for backward."""
+
+    def __init__(self, p):
+        if not (isinstance(p, (int, float)) and 0.0 <= p < 1.0):
+            raise ValueError(f"dropout must be a probability in [0, 1), got {p!r}")
+        self.p = float(p)
+        self._mask = None
+
+    def forward(self, x, rng=None, training=False):
+        if not training or self.p == 0.0:
+            self._mask = None
+            return x
+        self._mask = (rng.random(x.shape) >= self.p).astype(x.dtype) / (1.0 - self.p)
+        return x * self._mask
+
+    def backward(self, dy):
+        return dy if self._mask is None else dy * self._mask  # y = x * mask

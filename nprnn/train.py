@@ -39,8 +39,11 @@ class Translator:
         ids = np.array(self.src_vocab.encode(tokens), dtype=np.int64)[:, None]
         if ids.shape[0] == 0:
             raise ValueError("text has no tokens to encode")
-        hs, _ = self.model.encoder.forward(ids, np.array([ids.shape[0]]))
-        return tokens, hs[:, 0, :]
+        memory, _ = self.model.encode(ids, np.array([ids.shape[0]]))
+        hs = memory.outputs[:, 0, :]  # the top layer's outputs (both directions if bidirectional)
+        if self.model.config["reverse_source"]:
+            hs = hs[::-1]  # the encoder read the sentence backwards: label each state by its token
+        return tokens, hs
 
     def translate_tokens(self, texts, batch_size=256):
         """Texts -> lists of target tokens (greedy decoding)."""

@@ -61,12 +61,12 @@ def test_the_context_is_the_only_bridge():
     encoder's final-state gradient, and a source change moves the loss only through it."""
     model = Seq2Seq(9, 8, 3, 4, rng=0)
     src, tgt = batch()
-    _, context = model.encoder.forward(src, np.array([3, 2, 1]))
-    logits_a, _ = model.decoder.forward(tgt[:-1], context)
+    memory, states = model.encode(src)
+    logits_a, _, _ = model.decoder.forward(tgt[:-1], states, memory)
     other_src = src.copy()
     other_src[0, 0] = 7
-    _, other_context = model.encoder.forward(other_src, np.array([3, 2, 1]))
-    logits_b, _ = model.decoder.forward(tgt[:-1], other_context)
+    other_memory, other_states = model.encode(other_src)
+    logits_b, _, _ = model.decoder.forward(tgt[:-1], other_states, other_memory)
     assert np.abs(logits_a[:, 0] - logits_b[:, 0]).max() > 0  # column 0 changed
     np.testing.assert_array_equal(logits_a[:, 1:], logits_b[:, 1:])  # the others did not
 
