@@ -7,15 +7,17 @@ import numpy as np
 
 
 def sigmoid(x):
-    """Logistic sigmoid, 1 / (1 + exp(-x)), computed as 0.5 * (1 + tanh(x / 2)).
+    """Logistic sigmoid, 1 / (1 + exp(-x)).
 
-    The two are the same function; the tanh form never evaluates exp of a large number, so it
-    cannot overflow, and it is one ufunc call where the textbook form needs three.
+    For x below about -88 (float32) or -709 (float64) exp(-x) overflows to inf, and 1 / inf is
+    0, the right limit; the overflow is expected, so its warning is silenced. Every step is done
+    in place on one new array: the gates of a large batch make many of these calls.
     """
-    y = np.multiply(x, 0.5)
-    np.tanh(y, out=y)
+    y = np.negative(x)
+    with np.errstate(over="ignore"):
+        np.exp(y, out=y)
     y += 1.0
-    y *= 0.5
+    np.divide(1.0, y, out=y)
     return y
 
 
@@ -25,8 +27,22 @@ def sigmoid_grad(y):
 
 
 def tanh(x):
-    """Hyperbolic tangent (NumPy's, which is already stable for large |x|)."""
-    return np.tanh(x)
+    """Hyperbolic tangent, as 2 * sigmoid(2x) - 1 = 2 / (1 + exp(-2x)) - 1.
+
+    It agrees with np.tanh to about one unit in the last place of 1 (an absolute error: near 0
+    the relative error is larger, which no gradient here minds), and is stable for any x (exp
+    overflows to inf only where the answer is -1). Why not np.tanh: with common NumPy
+    builds np.exp is vectorised and np.tanh is not; on this project's 2-core reference machine
+    this form takes 0.7x np.tanh's time in float32 and 0.3x in float64
+    (`python benchmarks/bench_activations.py` prints the figures for your machine).
+    """
+    y = np.multiply(x, -2.0)
+    with np.errstate(over="ignore"):
+        np.exp(y, out=y)
+    y += 1.0
+    np.divide(2.0, y, out=y)
+    y -= 1.0
+    return y
 
 
 def tanh_grad(y):

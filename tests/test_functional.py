@@ -3,7 +3,7 @@ import warnings
 import numpy as np
 import pytest
 
-from nprnn.functional import log_softmax, sigmoid, sigmoid_grad, softmax, tanh_grad
+from nprnn.functional import log_softmax, sigmoid, sigmoid_grad, softmax, tanh, tanh_grad
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -21,6 +21,20 @@ def test_sigmoid_is_finite_and_silent_at_extremes(dtype):
 def test_sigmoid_matches_the_textbook_formula():
     x = np.linspace(-20, 20, 401)
     np.testing.assert_allclose(sigmoid(x), 1.0 / (1.0 + np.exp(-x)), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("dtype, atol", [(np.float32, 4e-7), (np.float64, 1e-15)])
+def test_tanh_agrees_with_numpy_and_is_silent_at_extremes(dtype, atol):
+    # tanh is computed as 2 / (1 + exp(-2x)) - 1 for speed; it must stay within a few units in
+    # the last place of 1 of np.tanh, keep the dtype, rise monotonically, and hit -1, 0, 1 exactly.
+    x = np.concatenate([np.linspace(-20, 20, 4001), [-1e4, -400.0, 400.0, 1e4]]).astype(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow warning fails the test
+        y = tanh(x)
+    assert y.dtype == dtype
+    np.testing.assert_allclose(y, np.tanh(x), rtol=0, atol=atol)
+    assert tanh(np.array([0.0, -1e4, 1e4], dtype=dtype)).tolist() == [0.0, -1.0, 1.0]
+    assert np.all(np.diff(y[:4001]) >= 0)
 
 
 def test_derivatives_in_terms_of_outputs():
