@@ -11,6 +11,7 @@ A user's mistake (a missing file, a bad flag, an unknown task, a bad checkpoint)
 stderr and exit status 2, never a traceback.
 """
 import argparse
+import math
 import os
 import sys
 import time
@@ -121,7 +122,9 @@ def _train(args, task):
     from .train import train_task
 
     _check_writable(args.out)
-    settings = {k: getattr(args, k, None) for k in ("cell", "embed", "hidden", "epochs", "batch_size", "lr", "dtype")}
+    names = ("cell", "embed", "hidden", "layers", "bidirectional", "attention", "peeky", "reverse_source", "dropout",
+             "epochs", "batch_size", "lr", "lr_decay", "teacher_forcing", "dtype")
+    settings = {k: getattr(args, k, None) for k in names}
     try:
         return train_task(task, out=args.out, seed=args.seed, log=_print, **settings)
     except CheckpointError as e:
@@ -190,6 +193,7 @@ def cmd_translate(args):
         raise UserError("nothing to translate: give TEXT arguments or --input FILE (- for standard input)")
     if args.max_len is not None:
         translator.max_len = args.max_len
+    translator.beam_size = args.beam
     keep = [i for i, line in enumerate(lines) if line.strip()]
     translated = dict(zip(keep, translator.translate([lines[i] for i in keep])))
     for i in range(len(lines)):
@@ -221,6 +225,7 @@ def cmd_evaluate(args):
     if not spec:
         raise UserError("the checkpoint names no task; give --task")
     task = _load_task(spec)
+    translator.beam_size = args.beam
     _report(f"{task.name} test", evaluate(translator, task.test))
     return 0
 
@@ -228,14 +233,45 @@ def cmd_evaluate(args):
 # ---- the parser -----------------------------------------------------------------------------
 
 
+def number_in(low, high, *, low_open=False, high_open=False):
+    """An argparse type: a float in the interval from low to high, each end open or closed."""
+    interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        too_low = value <= low if low_open else value < low
+        too_high = value >= high if high_open else value > high
+        if math.isnan(value) or too_low or too_high:
+            raise argparse.ArgumentTypeError(f"expected a number in {interval}, got {text!r}")
+        return value
+
+    return parse
+
+
+probability = number_in(0, 1, high_open=True)  # dropout: p = 1 would drop everything
+decay_factor = number_in(0, 1, low_open=True)  # lr_decay: 1 keeps the rate, 0 would stop learning
+ratio = number_in(0, 1)  # teacher forcing: 0 (always the model's own predictions) to 1 (never)
+
+
 def _training_flags(p, with_cell=True):
     if with_cell:
         p.add_argument("--cell", choices=["lstm", "gru", "rnn"], help="recurrent cell (default: the task's)")
+        p.add_argument("--layers", type=positive_int, help="stacked layers in encoder and decoder")
+        p.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, help="a bidirectional encoder")
+        p.add_argument("--attention", choices=["dot", "general", "additive", "none"], help="attention over the source")
+        p.add_argument("--peeky", action=argparse.BooleanOptionalAction, help="the context beside every decoder input")
+        p.add_argument("--reverse-source", action=argparse.BooleanOptionalAction, help="read the source backwards")
+        p.add_argument("--dropout", type=probability, help="dropout between stacked layers")
+        p.add_argument("--teacher-forcing", type=ratio, help="teacher-forcing ratio; below 1 is scheduled sampling")
     p.add_argument("--embed", type=positive_int, help="embedding size")
     p.add_argument("--hidden", type=positive_int, help="hidden state size")
     p.add_argument("--epochs", type=positive_int, help="most epochs (training stops early when validation stalls)")
     p.add_argument("--batch-size", type=positive_int, help="sentences per batch")
     p.add_argument("--lr", type=positive_float, help="Adam's learning rate")
+    p.add_argument("--lr-decay", type=decay_factor, help="multiply the learning rate by this after each epoch")
     p.add_argument("--dtype", choices=["float32", "float64"], help="float precision (default float32)")
     p.add_argument("--seed", type=int, default=0, help="seed of everything random (default 0)")
 
@@ -262,11 +298,15 @@ def build_parser():
     p.add_argument("text", nargs="*", metavar="TEXT", help="sentences to translate")
     p.add_argument("--input", metavar="FILE", help="a file of sentences, one per line (- for standard input)")
     p.add_argument("--max-len", type=positive_int, help="longest output in tokens (default: the checkpoint's)")
+    p.add_argument("--beam", type=positive_int, default=1, metavar="K",
+                   help="beam search with K hypotheses (default 1: greedy)")
     p.set_defaults(func=cmd_translate)
 
     p = sub.add_parser("evaluate", help="exact match and BLEU of a checkpoint on a task's test split")
     p.add_argument("--checkpoint", required=True, metavar="PATH")
     p.add_argument("--task", metavar="TASK", help="default: the task the checkpoint was trained on")
+    p.add_argument("--beam", type=positive_int, default=1, metavar="K",
+                   help="beam search with K hypotheses (default 1: greedy)")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("plot", help="figures from a checkpoint: plot hidden ... (the encoder's states per token)")

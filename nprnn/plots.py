@@ -181,3 +181,31 @@ def save_figure(ax_or_fig, path, dpi=110, quiet=False):
     if not quiet:
         print(f"saved figure: {path}")
     return path
+
+
+def plot_attention(weights, src_tokens=None, tgt_tokens=None, ax=None, *, title="attention"):
+    """Heatmap of attention weights (T_out, S): one row per output token, one column per source
+    token; row t is where the decoder looked while writing token t (each row sums to 1).
+
+    `greedy_decode(..., return_attention=True)` gives these maps, one per sentence.
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    if weights.ndim != 2:
+        raise ValueError(f"weights must have shape (T_out, S), got {weights.shape}")
+    T, S = weights.shape
+    if src_tokens is not None and len(src_tokens) != S:
+        raise ValueError(f"src_tokens must label the {S} source positions, got {len(src_tokens)}")
+    if tgt_tokens is not None and len(tgt_tokens) != T:
+        raise ValueError(f"tgt_tokens must label the {T} output steps, got {len(tgt_tokens)}")
+    ax = _axes(ax, (max(3.5, 0.45 * S + 2.2), max(3.0, 0.4 * T + 1.5)))
+    image = ax.imshow(weights, aspect="auto", cmap="Greys", vmin=0.0, vmax=1.0, interpolation="nearest")
+    ax.set_xticks(range(S))
+    ax.set_xticklabels(src_tokens if src_tokens is not None else range(S), rotation=0 if S < 12 else 60)
+    ax.set_yticks(range(T))
+    ax.set_yticklabels(tgt_tokens if tgt_tokens is not None else range(T))
+    ax.set_xlabel("source token")
+    ax.set_ylabel("output token")
+    colorbar = ax.figure.colorbar(image, ax=ax)
+    colorbar.set_label("attention weight")
+    ax.set_title(title)
+    return ax

@@ -28,6 +28,7 @@ class Translator:
     tgt_vocab: Vocab
     tokenizer: str = "word"  # "word" or "char"
     max_len: int = 50
+    beam_size: int = 1  # 1: greedy decoding
 
     def encode(self, texts):
         tokenize = TOKENIZERS[self.tokenizer][0]
@@ -46,8 +47,9 @@ class Translator:
         return tokens, hs
 
     def translate_tokens(self, texts, batch_size=256):
-        """Texts -> lists of target tokens (greedy decoding)."""
-        hyps = decode_all(self.model, self.encode(texts), batch_size=batch_size, max_len=self.max_len)
+        """Texts -> lists of target tokens (greedy decoding, or beam search if beam_size > 1)."""
+        hyps = decode_all(self.model, self.encode(texts), batch_size=batch_size, max_len=self.max_len,
+                          beam_size=self.beam_size)
         return [self.tgt_vocab.decode(h) for h in hyps]
 
     def translate(self, texts, batch_size=256):
@@ -66,8 +68,9 @@ class Translator:
         return translator, meta
 
 
-def decode_all(model, src_ids, *, batch_size=256, max_len=50):
-    """Greedy translations of many id lists, in batches of similar length, in the given order."""
+def decode_all(model, src_ids, *, batch_size=256, max_len=50, beam_size=1):
+    """Translations of many id lists, in batches of similar length, in the given order:
+    greedy, or beam search with beam_size > 1."""
     out = [None] * len(src_ids)
     order = np.argsort([len(s) for s in src_ids], kind="stable")
     for k in range(0, len(order), batch_size):
@@ -75,7 +78,11 @@ def decode_all(model, src_ids, *, batch_size=256, max_len=50):
         src, lengths = pad_batch([src_ids[i] for i in idx])
         if src.shape[0] == 0:  # every source in the batch is empty
             src = np.zeros((1, len(idx)), dtype=np.int64)
-        for i, hyp in zip(idx, model.greedy_decode(src, lengths, max_len=max_len)):
+        if beam_size > 1:
+            hyps = model.beam_search(src, lengths, beam_size=beam_size, max_len=max_len)
+        else:
+            hyps = model.greedy_decode(src, lengths, max_len=max_len)
+        for i, hyp in zip(idx, hyps):
             out[i] = hyp
     return out
 
@@ -102,16 +109,21 @@ def _score(record):
     return (record["valid_exact"], record["valid_bleu"], -record["valid_loss"])
 
 
-def fit(translator, train_pairs, valid_pairs, *, epochs=10, batch_size=64, lr=1e-3, clip=5.0, patience=4,
-        rng=None, checkpoint=None, meta=None, log=print):
+def fit(translator, train_pairs, valid_pairs, *, epochs=10, batch_size=64, lr=1e-3, lr_decay=1.0, clip=5.0,
+        patience=4, teacher_forcing=1.0, rng=None, checkpoint=None, meta=None, log=print):
     """Train `translator.model` on (source, target) text pairs; keep the best by validation.
 
-    Each epoch: shuffled batches of similar length, Adam with the global gradient norm clipped
-    to `clip`, then greedy decoding of the validation pairs. The best weights so far are
+    Each epoch: shuffled batches of similar length, Adam at learning rate
+    lr * lr_decay ** (epoch - 1) with the global gradient norm clipped to `clip` (scheduled
+    sampling if teacher_forcing < 1; dropout, if the model has any, is on only here), then
+    greedy decoding of the validation pairs. The best weights so far are
     written to `checkpoint` (if given) at once and put back into the model at the end. Training
     stops after `patience` epochs without improvement, or on Ctrl-C (keeping what it has).
-    Returns the history: one dict per epoch.
+    Returns the history: one dict per epoch (its training seconds, training loss, and the
+    validation loss, exact match, token accuracy and BLEU).
     """
+    if not (isinstance(lr_decay, (int, float)) and 0 < lr_decay <= 1):
+        raise ValueError(f"lr_decay must be a number in (0, 1], got {lr_decay!r}")
     model = translator.model
     tokenize = TOKENIZERS[translator.tokenizer][0]
     src_ids = translator.encode([s for s, _ in train_pairs])
@@ -122,19 +134,22 @@ def fit(translator, train_pairs, valid_pairs, *, epochs=10, batch_size=64, lr=1e
     try:
         for epoch in range(1, epochs + 1):
             t0 = time.perf_counter()
+            optimizer.lr = lr * lr_decay ** (epoch - 1)  # exponential decay, once per epoch
             total_loss = total_tokens = 0.0
+            model.training = True
             for batch in make_batches(src_ids, tgt_ids, batch_size, rng=rng):
                 model.zero_grad()
-                loss = model.loss(batch.src, batch.tgt, batch.src_lengths)
+                loss = model.loss(batch.src, batch.tgt, batch.src_lengths, teacher_forcing=teacher_forcing, rng=rng)
                 model.backward()
                 clip_grad_norm(model.grads, clip)
                 optimizer.step()
                 n = int((batch.tgt[1:] != 0).sum())  # real target tokens in the batch
                 total_loss += loss * n
                 total_tokens += n
+            model.training = False
             seconds = time.perf_counter() - t0
             result = evaluate(translator, valid_pairs)
-            record = dict(epoch=epoch, loss=total_loss / total_tokens, valid_loss=result["loss"],
+            record = dict(epoch=epoch, seconds=seconds, loss=total_loss / total_tokens, valid_loss=result["loss"],
                           valid_exact=result["exact"], valid_bleu=result["bleu"],
                           valid_token_accuracy=result["token_accuracy"])
             history.append(record)
@@ -142,7 +157,9 @@ def fit(translator, train_pairs, valid_pairs, *, epochs=10, batch_size=64, lr=1e
             if improved:
                 best, best_state, stale = record, model.state_dict(), 0
                 if checkpoint is not None:
-                    translator.save(checkpoint, {**(meta or {}), "history": history, "epoch": epoch})
+                    # without the timings, so that one seed always gives the same bytes
+                    saved = [{k: v for k, v in r.items() if k != "seconds"} for r in history]
+                    translator.save(checkpoint, {**(meta or {}), "history": saved, "epoch": epoch})
             else:
                 stale += 1
             log(f"epoch {epoch:3d}/{epochs}  loss {record['loss']:.4f}  {total_tokens / seconds:8,.0f} tok/s  "
@@ -152,36 +169,50 @@ def fit(translator, train_pairs, valid_pairs, *, epochs=10, batch_size=64, lr=1e
                 log(f"stopping early: no improvement in {patience} epochs")
                 break
     except KeyboardInterrupt:
+        model.training = False
         log("interrupted: keeping the best weights so far" + (f" (saved in {checkpoint})" if best else ""))
     if best_state is not None:
         model.load_state_dict(best_state)
     return history
 
 
-def train_task(task, *, out=None, cell=None, embed=None, hidden=None, epochs=None, batch_size=None, lr=None,
-               clip=None, patience=None, min_freq=None, max_len=None, dtype=None, seed=0, log=print):
+def train_task(task, *, out=None, seed=0, log=print, **settings):
     """Build vocabularies and a model for `task`, train it, and score it on the test split.
 
-    Every setting left None takes the task's default. Returns (translator, history, test), test
+    settings: cell, embed, hidden, layers, bidirectional, attention ("dot", "general",
+    "additive", or "none"), peeky, reverse_source, dropout (the model); epochs, batch_size,
+    lr, lr_decay, clip, patience, teacher_forcing (training); min_freq, max_len, dtype. Each
+    one left out or None takes the task's default. Returns (translator, history, test), test
     being `evaluate` on the test split; the best checkpoint is at `out` if given.
     """
-    given = dict(cell=cell, embed=embed, hidden=hidden, epochs=epochs, batch_size=batch_size, lr=lr, clip=clip,
-                 patience=patience, min_freq=min_freq, max_len=max_len, dtype=dtype)
-    s = {**task.defaults, **{k: v for k, v in given.items() if v is not None}}
+    unknown = sorted(set(settings) - set(task.defaults))
+    if unknown:
+        raise ValueError(f"unknown settings {unknown}; known: {sorted(task.defaults)}")
+    s = {**task.defaults, **{k: v for k, v in settings.items() if v is not None}}
+    if s["attention"] == "none":  # None means "the task's default", so "none" turns attention off
+        s["attention"] = None
     tokenize = TOKENIZERS[task.tokenizer][0]
     src_vocab = Vocab.build((tokenize(a) for a, _ in task.train), min_freq=s["min_freq"])
     tgt_vocab = Vocab.build((tokenize(b) for _, b in task.train), min_freq=s["min_freq"])
     init_seed, batch_seed = np.random.SeedSequence(seed).spawn(2)
-    model = Seq2Seq(len(src_vocab), len(tgt_vocab), s["embed"], s["hidden"], cell=s["cell"],
-                    rng=np.random.default_rng(init_seed), dtype=s["dtype"])
+    model = Seq2Seq(len(src_vocab), len(tgt_vocab), s["embed"], s["hidden"], cell=s["cell"], num_layers=s["layers"],
+                    bidirectional=s["bidirectional"], attention=s["attention"], peeky=s["peeky"],
+                    reverse_source=s["reverse_source"], dropout=s["dropout"], rng=np.random.default_rng(init_seed),
+                    dtype=s["dtype"])
     translator = Translator(model, src_vocab, tgt_vocab, task.tokenizer, s["max_len"])
     log(f"task {task.name}: {len(task.train)} training pairs, {len(task.valid)} validation, {len(task.test)} test; "
         f"vocabularies {len(src_vocab)} -> {len(tgt_vocab)} tokens")
-    log(f"model: {s['cell']} embed {s['embed']} hidden {s['hidden']} ({model.num_params():,} parameters, "
-        f"{s['dtype']}); Adam lr {s['lr']}, batch {s['batch_size']}, clip {s['clip']}, seed {seed}")
+    options = [f"{s['layers']} layers" if s["layers"] > 1 else "", "bidirectional" if s["bidirectional"] else "",
+               f"{s['attention']} attention" if s["attention"] else "", "peeky" if s["peeky"] else "",
+               "reversed source" if s["reverse_source"] else "", f"dropout {s['dropout']}" if s["dropout"] else "",
+               f"teacher forcing {s['teacher_forcing']}" if s["teacher_forcing"] < 1 else ""]
+    decay = f" (x{s['lr_decay']} each epoch)" if s["lr_decay"] < 1 else ""
+    log(f"model: {s['cell']} embed {s['embed']} hidden {s['hidden']} {' '.join(o for o in options if o)} "
+        f"({model.num_params():,} parameters, {s['dtype']}); Adam lr {s['lr']}{decay}, batch {s['batch_size']}, "
+        f"clip {s['clip']}, seed {seed}")
     meta = dict(task=task.name, seed=seed, settings=s)
     history = fit(translator, task.train, task.valid, epochs=s["epochs"], batch_size=s["batch_size"], lr=s["lr"],
-                  clip=s["clip"], patience=s["patience"], rng=np.random.default_rng(batch_seed), checkpoint=out,
-                  meta=meta, log=log)
+                  lr_decay=s["lr_decay"], clip=s["clip"], patience=s["patience"], teacher_forcing=s["teacher_forcing"],
+                  rng=np.random.default_rng(batch_seed), checkpoint=out, meta=meta, log=log)
     test = evaluate(translator, task.test)
     return translator, history, test

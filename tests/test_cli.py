@@ -84,6 +84,9 @@ def test_same_seed_same_checkpoint_bytes(tmp_path, corpus, capsys):
         (["train", "--task", "reverse", "--out", "x.npz", "--epochs", "0"], "argument --epochs: expected a positive integer"),
         (["train", "--task", "reverse", "--out", "x.npz", "--lr", "fast"], "argument --lr: expected a positive number"),
         (["train", "--task", "reverse", "--out", "x.npz", "--cell", "lstmm"], "argument --cell: invalid choice"),
+        (["train", "--task", "reverse", "--out", "x.npz", "--lr-decay", "0"], "argument --lr-decay: expected a number in (0, 1]"),
+        (["train", "--task", "reverse", "--out", "x.npz", "--dropout", "1"], "argument --dropout: expected a number in [0, 1)"),
+        (["translate", "--checkpoint", "x.npz", "--beam", "0", "hi"], "argument --beam: expected a positive integer"),
         (["translate", "--checkpoint", "/no/such.npz", "hello"], "no such checkpoint"),
         (["evaluate", "--checkpoint", "/no/such.npz"], "no such checkpoint"),
         (["demo", "--epochs", "-3"], "argument --epochs"),
@@ -153,3 +156,25 @@ def test_plot_hidden_command(tmp_path, corpus, capsys):
     assert out_png.stat().st_size > 5000
     code, _, err = run(["plot", "hidden", "--checkpoint", ckpt, "   "], capsys)
     assert code == 2 and "no tokens" in err
+
+
+def test_model_options_and_beam_search_from_the_command(tmp_path, corpus, capsys):
+    ckpt = tmp_path / "att.npz"
+    argv = ["train", "--task", f"tsv:{corpus}", "--out", ckpt, *TINY, "--attention", "general", "--bidirectional",
+            "--layers", "2", "--dropout", "0.1", "--peeky", "--reverse-source", "--teacher-forcing", "0.8",
+            "--lr-decay", "0.5"]
+    code, out, _ = run(argv, capsys)
+    assert code == 0, out
+    assert "2 layers bidirectional general attention peeky reversed source dropout 0.1 teacher forcing 0.8" in out
+    assert "(x0.5 each epoch)" in out
+    model, _, _, _ = load_checkpoint(ckpt)
+    assert model.config["attention"] == "general" and model.config["num_layers"] == 2 and model.config["bidirectional"]
+    code, greedy, _ = run(["translate", "--checkpoint", ckpt, "one two", "five"], capsys)
+    code2, beam, _ = run(["translate", "--checkpoint", ckpt, "--beam", "1", "one two", "five"], capsys)
+    assert code == code2 == 0 and greedy == beam  # a beam of one is greedy decoding
+    code, out, _ = run(["translate", "--checkpoint", ckpt, "--beam", "4", "one two"], capsys)
+    assert code == 0 and len(out.splitlines()) == 1
+    code, out, _ = run(["evaluate", "--checkpoint", ckpt, "--beam", "3"], capsys)
+    assert code == 0 and "exact match" in out
+    code, out, _ = run(["train", "--task", f"tsv:{corpus}", "--out", tmp_path / "plain.npz", *TINY, "--attention", "none"], capsys)
+    assert code == 0 and load_checkpoint(tmp_path / "plain.npz")[0].config["attention"] is None

@@ -99,3 +99,18 @@ def test_linear_and_loss_reject_bad_input():
         cross_entropy(np.zeros((2, 3)), np.array([1, 3]))
     with pytest.raises(ValueError, match="targets must have shape"):
         cross_entropy(np.zeros((2, 3)), np.array([1, 2, 1]))
+
+
+def test_training_settings_are_checked_before_training():
+    from nprnn.data.tasks import Task, _defaults
+    from nprnn.train import train_task
+
+    pairs = [("a b", "b a"), ("b c", "c b"), ("c a", "a c")]
+    task = Task("tiny", "word", pairs, pairs, pairs, _defaults("reverse"))
+    quiet = dict(epochs=1, log=lambda *a: None)
+    with pytest.raises(ValueError, match=r"unknown settings \['hiden'\]"):
+        train_task(task, hiden=8, **quiet)
+    with pytest.raises(ValueError, match=r"lr_decay must be a number in \(0, 1\], got 0"):
+        train_task(task, hidden=4, embed=2, lr_decay=0, **quiet)
+    with pytest.raises(ValueError, match=r"attention must be None or one of"):
+        train_task(task, hidden=4, embed=2, attention="luong", **quiet)

@@ -77,3 +77,18 @@ def test_plot_gradient_norms():
     plt.close(ax.figure)
     with pytest.raises(ValueError, match=r"shape \(T,\)"):
         plot_gradient_norms(np.zeros((2, 2)))
+
+
+def test_plot_attention():
+    from nprnn.plots import plot_attention
+
+    w = np.array([[0.9, 0.1, 0.0], [0.2, 0.7, 0.1]])
+    ax = plot_attention(w, ["a", "b", "c"], ["x", "<eos>"])
+    assert ax.images[0].get_array().shape == (2, 3)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["x", "<eos>"]
+    assert ax.get_xlabel() == "source token" and ax.get_ylabel() == "output token"
+    assert ax.figure.axes[-1].get_ylabel() == "attention weight"
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match="src_tokens"):
+        plot_attention(w, ["a"])

@@ -227,3 +227,17 @@ def test_option_errors():
         Seq2Seq(9, 8, 3, 4, num_layers=0)
     with pytest.raises(ValueError, match="dropout"):
         Seq2Seq(9, 8, 3, 4, dropout=1.0)
+
+
+def test_float32_stays_float32_with_every_option():
+    model = Seq2Seq(9, 8, 3, 4, dtype=np.float32, rng=0, **OPTIONS["everything"])
+    model.training = True
+    src, tgt = batch()
+    model.loss(src, tgt, teacher_forcing=0.5, rng=1)
+    model.backward()
+    assert all(p.dtype == np.float32 for p in model.params.values())
+    assert all(g.dtype == np.float32 for g in model.grads.values())
+    memory, states = model.encode(src)
+    logits, _, weights = model.decoder.forward(tgt[:-1], states, memory)
+    assert logits.dtype == np.float32 and weights.dtype == np.float32
+    assert model.beam_search(src, beam_size=2, max_len=3)
