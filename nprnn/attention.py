@@ -29,6 +29,12 @@ def _matmul(x, W):
     return (x.reshape(-1, x.shape[-1]) @ W).reshape(*x.shape[:-1], W.shape[1])
 
 
+def _weight_grad(x, dy):
+    """dL/dW for y = x @ W with x (..., X), dy (..., Y): x^T dy summed over every leading axis,
+    as one 2-D matmul -> (X, Y)."""
+    return x.reshape(-1, x.shape[-1]).T @ dy.reshape(-1, dy.shape[-1])
+
+
 class Attention(Module):
     """Global attention with the combine layer. Parameters: W_c, b_c, and by score W_a (general)
     or W_q, W_k, v (additive); dot has none of its own."""
@@ -93,7 +99,7 @@ class Attention(Module):
         self._tape = None
         p, g, Hk = self._params, self._grads, self.key_size
         dz = dout.transpose(1, 0, 2) * (1.0 - out * out)  # out = tanh(z)
-        g["W_c"] += cs.reshape(-1, cs.shape[-1]).T @ dz.reshape(-1, dz.shape[-1])  # z = [c; s] W_c + b_c
+        g["W_c"] += _weight_grad(cs, dz)  # z = [c; s] W_c + b_c
         g["b_c"] += dz.sum(axis=(0, 1))
         dcs = _matmul(dz, p["W_c"].T)
         dc, dQ = dcs[:, :, :Hk], dcs[:, :, Hk:]
@@ -107,15 +113,15 @@ class Attention(Module):
             KW = extra
             dQ += de @ KW  # e = Q (K W_a)^T
             dKW = de.transpose(0, 2, 1) @ Q
-            g["W_a"] += K.reshape(-1, Hk).T @ dKW.reshape(-1, dKW.shape[-1])
+            g["W_a"] += _weight_grad(K, dKW)  # KW = K W_a
             dK += _matmul(dKW, p["W_a"].T)
         else:
             u = extra
             g["v"] += np.einsum("bts,btsa->a", de, u)  # e = u . v
             du = de[..., None] * p["v"] * (1.0 - u * u)  # u = tanh(q + k)
             dq, dk = du.sum(axis=2), du.sum(axis=1)  # q broadcast over s, k over t
-            g["W_q"] += Q.reshape(-1, Q.shape[-1]).T @ dq.reshape(-1, dq.shape[-1])  # q = Q W_q
-            g["W_k"] += K.reshape(-1, Hk).T @ dk.reshape(-1, dk.shape[-1])  # k = K W_k
+            g["W_q"] += _weight_grad(Q, dq)  # q = Q W_q
+            g["W_k"] += _weight_grad(K, dk)  # k = K W_k
             dQ += _matmul(dq, p["W_q"].T)
             dK += _matmul(dk, p["W_k"].T)
         return dQ.transpose(1, 0, 2), dK.transpose(1, 0, 2)
