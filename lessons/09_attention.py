@@ -115,7 +115,9 @@ rows = maps[0][: len(out_tokens)]
 ax = plot_attention(rows, list(text), out_tokens, title=f'where the decoder looks: "{text}"')
 save_figure(ax, FIGURES / "dates_alignment.png")
 year_rows = rows[:4].sum(axis=0)  # where it looked while writing the year
-print("attention on the source's last 4 characters while writing the year:", year_rows[-4:].sum() / 4)
+on_year = year_rows[-4:].sum() / 4
+print(f"attention on the source's last 4 characters while writing the year: {on_year:.3f}")
+assert on_year > 0.5  # it reads the year where the year is
 assert rows.shape == (len(out_tokens), len(text))
 assert np.allclose(maps[0].sum(axis=1), 1.0)
 
@@ -127,4 +129,4 @@ assert np.allclose(maps[0].sum(axis=1), 1.0)
 #   every step; padding gets weight zero; the heatmap shows the alignment it learned.
 #
 # **Try it:** `attention="additive"` or `"general"` in the first experiment; a longer
-# training of the dates model (`nprnn train --task dates` trains one to 99.9%).
+# training of the dates model (`nprnn train --task dates` gets all 2,000 held-out dates right).

@@ -132,7 +132,8 @@ assert np.isclose(best_total, sentence_logp(src, best_tokens))
 
 # %%
 print(f"greedy: {greedy_text!r} ({len(greedy_text.split())} words)   beam: {beam_text!r} ({len(beam_text.split())})")
-assert len(beam_text.split()) < len(greedy_text.split())  # the likelier sentence is the shorter one
+assert gain > 0 and beam_text != reference  # more likely, and wrong ...
+assert len(beam_text.split()) < len(greedy_text.split())  # ... because shorter
 
 # %% [markdown]
 # ## The search, drawn
