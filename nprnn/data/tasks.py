@@ -35,9 +35,10 @@ BASE_DEFAULTS = dict(cell="lstm", embed=64, hidden=256, layers=1, bidirectional=
 TASK_DEFAULTS = {
     "toy-en-fr": dict(epochs=12, hidden=256, embed=64, batch_size=32, lr=0.003),
     "reverse": dict(epochs=15, hidden=256, embed=32, max_len=20),
-    # attention over the reversed problem: >= 99% of held-out sums in 4-7 epochs (README)
-    "addition": dict(attention="general", reverse_source=True, epochs=7, hidden=128, embed=16, batch_size=128,
-                     lr=0.01, lr_decay=0.85, max_len=6),
+    # attention over the reversed problem: >= 99% of held-out sums in 8 epochs with every seed
+    # tried (README; benchmarks/task_seeds.py)
+    "addition": dict(attention="general", reverse_source=True, epochs=8, hidden=96, embed=32, batch_size=128,
+                     lr=0.01, lr_decay=0.7, max_len=6),
     "dates": dict(attention="general", epochs=5, hidden=128, embed=32, lr=0.005, lr_decay=0.8, max_len=12),
     "tsv": dict(epochs=20, min_freq=1),
 }
