@@ -15,24 +15,10 @@ one batched pass. Shapes: queries (T, B, Hq), keys (S, B, Hk), mask (S, B) True 
 """
 import numpy as np
 
-from .functional import tanh
+from .functional import matmul, matmul_weight_grad, tanh
 from .module import Module, as_float_dtype, as_rng, check_positive_int
 
 SCORES = ("dot", "general", "additive")
-
-
-def _matmul(x, W):
-    """x (..., X) @ W (X, Y) -> (..., Y) as one 2-D matmul.
-
-    Same result as x @ W; NumPy runs a 3-D @ 2-D product as a loop of small matmuls, which
-    here took three times as long as this single large one."""
-    return (x.reshape(-1, x.shape[-1]) @ W).reshape(*x.shape[:-1], W.shape[1])
-
-
-def _weight_grad(x, dy):
-    """dL/dW for y = x @ W with x (..., X), dy (..., Y): x^T dy summed over every leading axis,
-    as one 2-D matmul -> (X, Y)."""
-    return x.reshape(-1, x.shape[-1]).T @ dy.reshape(-1, dy.shape[-1])
 
 
 class Attention(Module):
@@ -70,12 +56,12 @@ class Attention(Module):
             e = Q @ K.transpose(0, 2, 1)  # (B, T, S)
             extra = None
         elif self.score == "general":
-            KW = _matmul(K, p["W_a"])  # (B, S, Hq): h_s W_a
+            KW = matmul(K, p["W_a"])  # (B, S, Hq): h_s W_a
             e = Q @ KW.transpose(0, 2, 1)
             extra = KW
         else:
-            q = _matmul(Q, p["W_q"])  # (B, T, A)
-            k = _matmul(K, p["W_k"])  # (B, S, A)
+            q = matmul(Q, p["W_q"])  # (B, T, A)
+            k = matmul(K, p["W_k"])  # (B, S, A)
             u = tanh(q[:, :, None, :] + k[:, None, :, :])  # (B, T, S, A)
             e = u @ p["v"]
             extra = u
@@ -87,7 +73,7 @@ class Attention(Module):
         w /= np.where(total > 0, total, 1.0)  # an empty source attends to nothing: c = 0
         c = w @ K  # (B, T, Hk): the attended context
         cs = np.concatenate([c, Q], axis=2)  # [c_t; s_t]
-        out = tanh(_matmul(cs, p["W_c"]) + p["b_c"])  # (B, T, Hq)
+        out = tanh(matmul(cs, p["W_c"]) + p["b_c"])  # (B, T, Hq)
         self._tape = (Q, K, w, cs, out, extra)
         return out.transpose(1, 0, 2), w.transpose(1, 0, 2)
 
@@ -99,9 +85,9 @@ class Attention(Module):
         self._tape = None
         p, g, Hk = self._params, self._grads, self.key_size
         dz = dout.transpose(1, 0, 2) * (1.0 - out * out)  # out = tanh(z)
-        g["W_c"] += _weight_grad(cs, dz)  # z = [c; s] W_c + b_c
+        g["W_c"] += matmul_weight_grad(cs, dz)  # z = [c; s] W_c + b_c
         g["b_c"] += dz.sum(axis=(0, 1))
-        dcs = _matmul(dz, p["W_c"].T)
+        dcs = matmul(dz, p["W_c"].T)
         dc, dQ = dcs[:, :, :Hk], dcs[:, :, Hk:]
         dw = dc @ K.transpose(0, 2, 1)  # c = w @ K
         dK = w.transpose(0, 2, 1) @ dc
@@ -113,15 +99,15 @@ class Attention(Module):
             KW = extra
             dQ += de @ KW  # e = Q (K W_a)^T
             dKW = de.transpose(0, 2, 1) @ Q
-            g["W_a"] += _weight_grad(K, dKW)  # KW = K W_a
-            dK += _matmul(dKW, p["W_a"].T)
+            g["W_a"] += matmul_weight_grad(K, dKW)  # KW = K W_a
+            dK += matmul(dKW, p["W_a"].T)
         else:
             u = extra
             g["v"] += np.einsum("bts,btsa->a", de, u)  # e = u . v
             du = de[..., None] * p["v"] * (1.0 - u * u)  # u = tanh(q + k)
             dq, dk = du.sum(axis=2), du.sum(axis=1)  # q broadcast over s, k over t
-            g["W_q"] += _weight_grad(Q, dq)  # q = Q W_q
-            g["W_k"] += _weight_grad(K, dk)  # k = K W_k
-            dQ += _matmul(dq, p["W_q"].T)
-            dK += _matmul(dk, p["W_k"].T)
+            g["W_q"] += matmul_weight_grad(Q, dq)  # q = Q W_q
+            g["W_k"] += matmul_weight_grad(K, dk)  # k = K W_k
+            dQ += matmul(dq, p["W_q"].T)
+            dK += matmul(dk, p["W_k"].T)
         return dQ.transpose(1, 0, 2), dK.transpose(1, 0, 2)

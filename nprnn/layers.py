@@ -5,7 +5,7 @@ tape) and use it once: ``y = layer.forward(x)``, then ``dx = layer.backward(dy)`
 """
 import numpy as np
 
-from .functional import log_softmax
+from .functional import log_softmax, matmul, matmul_weight_grad
 from .module import Module, as_float_dtype, as_rng, check_array, check_ids, check_positive_int
 
 
@@ -89,10 +89,10 @@ class Linear(Module):
         if x.dtype != self.dtype:
             raise TypeError(f"x must have dtype {self.dtype} (the module's dtype), got {x.dtype}")
         self._tape = x
-        y = x.reshape(-1, self.in_features) @ self._params["W"]
+        y = matmul(x, self._params["W"])
         if self.has_bias:
             y += self._params["b"]
-        return y.reshape(*x.shape[:-1], self.out_features)
+        return y
 
     def backward(self, dy):
         """dy (..., out) -> dx (..., in); adds into grads['W'] and grads['b']."""
@@ -101,12 +101,10 @@ class Linear(Module):
             raise RuntimeError("Linear.backward needs a forward first")
         check_array("dy", dy, (*x.shape[:-1], self.out_features), self.dtype)
         self._tape = None
-        x2 = x.reshape(-1, self.in_features)
-        dy2 = dy.reshape(-1, self.out_features)
-        self._grads["W"] += x2.T @ dy2  # y = x @ W + b
+        self._grads["W"] += matmul_weight_grad(x, dy)  # y = x @ W + b
         if self.has_bias:
-            self._grads["b"] += dy2.sum(axis=0)
-        return (dy2 @ self._params["W"].T).reshape(x.shape)
+            self._grads["b"] += dy.reshape(-1, self.out_features).sum(axis=0)
+        return matmul(dy, self._params["W"].T)
 
 
 def cross_entropy(logits, targets, *, ignore_index=0):
