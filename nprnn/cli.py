@@ -256,6 +256,11 @@ decay_factor = number_in(0, 1, low_open=True)  # lr_decay: 1 keeps the rate, 0 w
 ratio = number_in(0, 1)  # teacher forcing: 0 (always the model's own predictions) to 1 (never)
 
 
+def _beam_flag(p):
+    p.add_argument("--beam", type=positive_int, default=1, metavar="K",
+                   help="beam search with K hypotheses (default 1: greedy)")
+
+
 def _training_flags(p, with_cell=True):
     if with_cell:
         p.add_argument("--cell", choices=["lstm", "gru", "rnn"], help="recurrent cell (default: the task's)")
@@ -298,15 +303,13 @@ def build_parser():
     p.add_argument("text", nargs="*", metavar="TEXT", help="sentences to translate")
     p.add_argument("--input", metavar="FILE", help="a file of sentences, one per line (- for standard input)")
     p.add_argument("--max-len", type=positive_int, help="longest output in tokens (default: the checkpoint's)")
-    p.add_argument("--beam", type=positive_int, default=1, metavar="K",
-                   help="beam search with K hypotheses (default 1: greedy)")
+    _beam_flag(p)
     p.set_defaults(func=cmd_translate)
 
     p = sub.add_parser("evaluate", help="exact match and BLEU of a checkpoint on a task's test split")
     p.add_argument("--checkpoint", required=True, metavar="PATH")
     p.add_argument("--task", metavar="TASK", help="default: the task the checkpoint was trained on")
-    p.add_argument("--beam", type=positive_int, default=1, metavar="K",
-                   help="beam search with K hypotheses (default 1: greedy)")
+    _beam_flag(p)
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("plot", help="figures from a checkpoint: plot hidden ... (the encoder's states per token)")
