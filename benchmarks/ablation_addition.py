@@ -28,7 +28,7 @@ VARIANTS = {  # name: Seq2Seq options
 }
 # Everything else fixed, and every option off unless a variant turns it on (the task's own
 # defaults use attention and a reversed source, which would otherwise leak into every variant).
-SHARED = dict(cell="lstm", embed=16, hidden=128, batch_size=128, lr=0.005, lr_decay=1.0, clip=5.0, dtype="float32",
+SHARED = dict(cell="lstm", embedding_dim=16, hidden_size=128, batch_size=128, lr=0.005, lr_decay=1.0, clip=5.0, dtype="float32",
               attention="none", reverse_source=False, peeky=False, teacher_forcing=1.0)
 
 

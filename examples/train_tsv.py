@@ -11,14 +11,14 @@ import argparse
 
 from nprnn.data import load_task
 from nprnn.data.toy_en_fr import SPLIT_FILES
-from nprnn.train import Translator, evaluate, train_task
+from nprnn.translate import Translator, evaluate, train_task
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("corpus", nargs="?", default=str(SPLIT_FILES["train"]), help="a TSV file")
     parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--hidden", type=int, default=256)
+    parser.add_argument("--hidden-size", type=int, default=256)
     parser.add_argument("--out", default="runs/example.npz")
     parser.add_argument("--say", nargs="*", default=["i am a student", "they do not have a red car"])
     args = parser.parse_args()
@@ -26,7 +26,7 @@ def main():
     task = load_task(f"tsv:{args.corpus}")  # reads, skips and counts bad lines, splits 80/10/10
     print(f"{len(task.train)} training pairs; skipped {task.skipped[0]} blank and {task.skipped[1]} malformed lines")
 
-    translator, history, test = train_task(task, hidden=args.hidden, epochs=args.epochs, out=args.out, seed=0)
+    translator, history, test = train_task(task, hidden_size=args.hidden, epochs=args.epochs, out=args.out, seed=0)
     print(f"test: exact match {100 * test['exact']:.1f}%, BLEU {test['bleu']:.1f}")
 
     # The checkpoint holds everything needed to translate: load it as a user later would.

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from nprnn import GRUCell, LSTMCell, Recurrent, RNNCell
-from nprnn.optim import clip_grad_norm
+from nprnn.optim import clip_grad_norm_
 from nprnn.plots import figure_dir, plot_gradient_norms, save_figure
 
 np.set_printoptions(precision=3)
@@ -125,7 +125,7 @@ dhs = np.zeros_like(hs)
 dhs[-1] = w
 rec.backward(dhs)
 before = {k: g.copy() for k, g in rnn.grads.items()}
-norm = clip_grad_norm(rnn.grads, max_norm=5.0)
+norm = clip_grad_norm_(rnn.grads, max_norm=5.0)
 after = np.sqrt(sum((g**2).sum() for g in rnn.grads.values()))
 print(f"global gradient norm {norm:.1f} -> {after:.1f} after clipping at 5")
 assert norm > 5 and np.isclose(after, 5.0)

@@ -13,7 +13,7 @@ import numpy as np
 
 from nprnn.data import Vocab, load_task, pad_batch, tokenize_words
 from nprnn.plots import figure_dir, plot_hidden_states, save_figure
-from nprnn.seq2seq import Encoder
+from nprnn.encoder import Encoder
 
 np.set_printoptions(precision=3, suppress=True)
 FIGURES = figure_dir("06_encoder")
@@ -21,7 +21,7 @@ FIGURES = figure_dir("06_encoder")
 task = load_task("toy-en-fr")  # the bundled English -> French corpus
 vocab = Vocab.build(tokenize_words(en) for en, _ in task.train)
 print(f"{len(vocab)} English tokens, e.g. {vocab.tokens[4:12]}")
-encoder = Encoder(len(vocab), embed_size=6, hidden_size=8, cell="lstm", rng=0)
+encoder = Encoder(len(vocab), embedding_dim=6, hidden_size=8, cell="lstm", rng=0)
 
 # %% [markdown]
 # ## One word per timestep

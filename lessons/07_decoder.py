@@ -17,7 +17,7 @@ from nprnn.data import load_task, tokenize_words
 from nprnn.data.tasks import Task
 from nprnn.functional import log_softmax, softmax
 from nprnn.plots import figure_dir, save_figure
-from nprnn.seq2seq import EOS, SOS
+from nprnn.data.vocab import EOS, SOS
 from nprnn.train import train_task
 
 np.set_printoptions(precision=3, suppress=True)
@@ -31,7 +31,7 @@ FIGURES = figure_dir("07_decoder")
 full = load_task("toy-en-fr")
 etre = [(en, fr) for en, fr in full.train if {"am", "is", "are"} & set(en.split())]
 task = Task("être", "word", etre, etre[:40], etre[:40], dict(full.defaults))
-translator, history, _ = train_task(task, hidden=64, embed=32, epochs=20, batch_size=16, lr=0.01, patience=100,
+translator, history, _ = train_task(task, hidden_size=64, embedding_dim=32, epochs=20, batch_size=16, lr=0.01, patience=100,
                                     seed=0, log=lambda *a: None)
 model, fr = translator.model, translator.tgt_vocab
 print(f"{len(etre)} sentence pairs; final training loss {history[-1]['loss']:.3f}")

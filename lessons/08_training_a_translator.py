@@ -18,7 +18,8 @@ import numpy as np
 from nprnn.data import Vocab, load_task, tokenize_words
 from nprnn.plots import figure_dir, plot_hidden_states, plot_loss, save_figure
 from nprnn.seq2seq import Seq2Seq
-from nprnn.train import Translator, evaluate, fit
+from nprnn.train import fit
+from nprnn.translate import Translator, evaluate
 
 FIGURES = figure_dir("08_training_a_translator")
 task = load_task("toy-en-fr")
@@ -33,7 +34,7 @@ print("a test pair:", task.test[0])
 # %%
 src_vocab = Vocab.build(tokenize_words(en) for en, _ in task.train)
 tgt_vocab = Vocab.build(tokenize_words(fr) for _, fr in task.train)
-model = Seq2Seq(len(src_vocab), len(tgt_vocab), embed_size=32, hidden_size=128, cell="lstm", rng=0, dtype="float32")
+model = Seq2Seq(len(src_vocab), len(tgt_vocab), embedding_dim=32, hidden_size=128, cell="lstm", rng=0, dtype="float32")
 translator = Translator(model, src_vocab, tgt_vocab, tokenizer="word")
 print(f"{model.num_params():,} parameters; vocabularies {len(src_vocab)} -> {len(tgt_vocab)}")
 untrained_tokens, untrained_hs = translator.encoder_states("i am a student")

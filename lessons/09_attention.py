@@ -16,8 +16,9 @@ import numpy as np
 from nprnn.data.tasks import Task, _defaults, load_task
 from nprnn.functional import softmax
 from nprnn.plots import figure_dir, plot_attention, save_figure
-from nprnn.seq2seq import SOS
-from nprnn.train import evaluate, train_task
+from nprnn.data.vocab import SOS
+from nprnn.train import train_task
+from nprnn.translate import evaluate
 
 np.set_printoptions(precision=3, suppress=True)
 FIGURES = figure_dir("09_attention")
@@ -35,7 +36,7 @@ letters = np.array(list("abcdefgh"))
 strings = ["".join(rng.choice(letters, size=n)) for n in rng.integers(3, 15, size=4000)]
 pairs = [(s, s[::-1]) for s in strings]
 task = Task("reverse-small", "char", pairs[:3400], pairs[3400:3500], pairs[3500:], _defaults("reverse"))
-settings = dict(hidden=64, embed=16, epochs=4, batch_size=32, lr=0.01, patience=6, dtype="float32", seed=0, **quiet)
+settings = dict(hidden_size=64, embedding_dim=16, epochs=4, batch_size=32, lr=0.01, patience=6, dtype="float32", seed=0, **quiet)
 plain, _, plain_test = train_task(task, attention="none", **settings)
 attentive, _, attentive_test = train_task(task, attention="dot", **settings)
 print(f"exact match, plain: {100 * plain_test['exact']:.1f}%   with attention: {100 * attentive_test['exact']:.1f}%")
@@ -79,7 +80,7 @@ memory, states = model.encode(src)
 ids = np.array([SOS])
 logits, _, weights = model.decoder.step(ids, states, memory)  # the library's first step
 h = memory.outputs[:, 0, :]  # (S, H): the encoder's outputs for this string
-s_0, _ = model.decoder.rnns[0].forward(model.decoder.embedding.forward(ids[None]), states[0])  # the query
+s_0, _ = model.decoder.layers[0].forward(model.decoder.embedding.forward(ids[None]), states[0])  # the query
 s_0 = s_0[0, 0]  # (H,)
 e = h @ s_0  # one score per source position
 a = softmax(e)
@@ -103,12 +104,13 @@ print(f"it looks hardest at position {a.argmax()} ('{'abcdefgh'[a.argmax()]}') a
 # %%
 dates = load_task("dates")
 small = Task("dates-small", "char", dates.train[:4000], dates.valid[:200], dates.test[:200], dict(dates.defaults))
-translator, _, _ = train_task(small, attention="dot", reverse_source=False, hidden=96, embed=16, epochs=2,
+translator, _, _ = train_task(small, attention="dot", reverse_source=False, hidden_size=96, embedding_dim=16, epochs=2,
                               batch_size=32, lr=0.01, seed=0, **quiet)
 print(f"validation exact match after 2 epochs: {100 * evaluate(translator, small.valid)['exact']:.0f}%")
 text = "Tuesday, Sep 27, 1994"
 src = np.array(translator.encode([text])[0])[:, None]
-hyps, maps = translator.model.greedy_decode(src, max_len=12, return_attention=True)
+hyps = translator.model.greedy_decode(src, max_len=12)
+maps = translator.model.attention_weights(src, hyps)
 out_tokens = translator.tgt_vocab.decode(hyps[0])
 print(text, "->", "".join(out_tokens))
 rows = maps[0][: len(out_tokens)]

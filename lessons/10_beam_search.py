@@ -21,7 +21,7 @@ from nprnn.data import load_task, pad_batch, tokenize_words
 from nprnn.data.tasks import Task
 from nprnn.functional import log_softmax
 from nprnn.plots import figure_dir, save_figure
-from nprnn.seq2seq import EOS, PAD, SOS
+from nprnn.data.vocab import EOS, PAD, SOS
 from nprnn.train import train_task
 
 np.set_printoptions(precision=3, suppress=True)
@@ -35,7 +35,7 @@ FIGURES = figure_dir("10_beam_search")
 full = load_task("toy-en-fr")
 etre = [(en, fr) for en, fr in full.train if {"am", "is", "are"} & set(en.split())]
 task = Task("être", "word", etre, etre[:40], etre[:40], dict(full.defaults))
-translator, _, _ = train_task(task, hidden=64, embed=32, epochs=10, batch_size=16, lr=0.01, patience=100, seed=0,
+translator, _, _ = train_task(task, hidden_size=64, embedding_dim=32, epochs=10, batch_size=16, lr=0.01, patience=100, seed=0,
                               log=lambda *a: None)
 model, fr = translator.model, translator.tgt_vocab
 

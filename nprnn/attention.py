@@ -12,11 +12,17 @@ For every decoder output s_t (the query) and every encoder output h_s (a key, an
 The decoder's output layer then reads out_t instead of s_t. No query depends on an earlier
 step's attention (there is no "input feeding"), so teacher forcing attends for all timesteps in
 one batched pass. Shapes: queries (T, B, Hq), keys (S, B, Hk), mask (S, B) True at real tokens.
+
+The one name for the choice of score is ``score``: `SCORES` lists them, and a `Seq2Seq` says
+``attention=None`` (none) or ``attention="general"`` (attention with that score).
+
+Imports: checks, functional, module.
 """
 import numpy as np
 
+from .checks import as_float_dtype, as_rng, check_positive_int
 from .functional import matmul, matmul_weight_grad, tanh
-from .module import Module, as_float_dtype, as_rng, check_positive_int
+from .module import Module
 
 SCORES = ("dot", "general", "additive")
 
@@ -28,7 +34,7 @@ class Attention(Module):
     def __init__(self, query_size, key_size, score="dot", *, rng=None, dtype=np.float64):
         super().__init__()
         if score not in SCORES:
-            raise ValueError(f"attention must be one of {SCORES}, got {score!r}")
+            raise ValueError(f"score must be one of {SCORES}, got {score!r}")
         Hq, Hk = check_positive_int("query_size", query_size), check_positive_int("key_size", key_size)
         if score == "dot" and Hq != Hk:
             raise ValueError(f"dot attention needs query_size == key_size, got {Hq} and {Hk}")
@@ -45,7 +51,6 @@ class Attention(Module):
             self.add_param("v", init(Hq, Hq))
         self.add_param("W_c", init(Hk + Hq, Hk + Hq, Hq))
         self.add_param("b_c", init(Hk + Hq, Hq))
-        self._tape = None
 
     def forward(self, queries, keys, mask):
         """queries (T, B, Hq), keys (S, B, Hk), mask (S, B) -> out (T, B, Hq), weights (T, B, S)."""
@@ -79,10 +84,7 @@ class Attention(Module):
 
     def backward(self, dout):
         """dout (T, B, Hq) -> (dqueries (T, B, Hq), dkeys (S, B, Hk)); adds into grads."""
-        if self._tape is None:
-            raise RuntimeError("Attention.backward needs a forward first")
-        Q, K, w, cs, out, extra = self._tape
-        self._tape = None
+        Q, K, w, cs, out, extra = self._pop_tape()
         p, g, Hk = self._params, self._grads, self.key_size
         dz = dout.transpose(1, 0, 2) * (1.0 - out * out)  # out = tanh(z)
         g["W_c"] += matmul_weight_grad(cs, dz)  # z = [c; s] W_c + b_c

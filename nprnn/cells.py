@@ -16,25 +16,34 @@ The one-timestep API is
     state, cache = cell.forward(x, state)             # x (B, D); state h, or (h, c) for an LSTM
     dx, dstate_prev = cell.backward(dstate, cache)    # adds this step's weight gradients into cell.grads
 
-and it is built from three pieces that `Recurrent` also uses, so that nothing but the
-recurrence itself is done one timestep at a time:
+and it is built from pieces that `Recurrent` also uses, so that nothing but the recurrence
+itself is done one timestep at a time:
 
     xp = cell.input_projection(x)                     # x @ Wx + bias: needs no previous state
     state, step_cache = cell.step(xp, state)          # the recurrence: h_prev @ Wh, the gates
     dxp, dah, dstate_prev = cell.step_backward(dstate, step_cache)
     cell.accumulate_grads(x, [step_cache], dxp, dah)  # dWx, dWh, dbx, dbh from the step's gradients
+    dx = cell.input_projection_backward(dxp)          # dxp @ Wx.T
 
-`dxp` is the gradient of the input projection (what `x @ Wx + bx` feeds into); `dah` the
-gradient of the hidden projection (what `h_prev @ Wh + bh` feeds into). For an LSTM or plain RNN
-the two projections are simply added, so `dah is dxp`; a GRU applies its reset gate to part of
-the hidden projection, so there they differ.
+`dxp` is the gradient of the input projection (what `x @ Wx + bx` feeds into). `dah` is the
+gradient of the hidden projection (what `h_prev @ Wh + bh` feeds into) where it differs from
+`dxp`, and None where it does not: an LSTM or plain RNN simply adds the two projections, so
+their gradients are one array; a GRU with the reset after the matmul scales part of the hidden
+projection by r, so there the two differ.
+
+The state dict uses PyTorch's names and layout (``weight_ih`` = Wx.T, ``weight_hh`` = Wh.T,
+``bias_ih`` = bx, ``bias_hh`` = bh), so ``torch.nn.LSTMCell(D, H).load_state_dict`` takes it
+(as tensors) unchanged.
+
+Imports: functional, checks, module.
 """
 from typing import NamedTuple, Optional
 
 import numpy as np
 
-from .functional import sigmoid, sigmoid_grad, tanh, tanh_grad
-from .module import Module, as_float_dtype, as_rng, check_array, check_positive_int
+from .checks import as_float_dtype, as_rng, check_array, check_positive_int
+from .functional import matmul, matmul_weight_grad, sigmoid, sigmoid_grad, tanh, tanh_grad
+from .module import Module
 
 
 class CellCache(NamedTuple):
@@ -49,6 +58,11 @@ class Cell(Module):
 
     num_gates = 1  # G: blocks of H columns in Wx and Wh
     state_is_pair = False  # True for the LSTM, whose state is (h, c)
+    # RNN and LSTM add the two projections, so both biases can join x @ Wx, once for all steps;
+    # a GRU keeps bh with h_prev @ Wh, where its reset gate scales part of it.
+    hidden_bias_in_input = True
+    torch_names = {"Wx": ("weight_ih", True), "Wh": ("weight_hh", True), "bx": ("bias_ih", False),
+                   "bh": ("bias_hh", False)}
 
     def __init__(self, input_size, hidden_size, *, rng=None, dtype=np.float64):
         super().__init__()
@@ -114,53 +128,55 @@ class Cell(Module):
         dstate = self.check_state("dstate", dstate, cache.x.shape[0])
         dxp, dah, dstate_prev = self.step_backward(dstate, cache.step)
         self.accumulate_grads(cache.x, [cache.step], dxp, dah)
-        dx = dxp @ self._params["Wx"].T  # xp = x @ Wx + b
-        return dx, dstate_prev
+        return self.input_projection_backward(dxp), dstate_prev
 
     # ---- the pieces that Recurrent shares --------------------------------------------------
 
     def input_projection(self, x):
-        """x @ Wx + bx for x of shape (..., D) -> (..., G*H); no previous state needed."""
+        """x @ Wx + bx (+ bh for RNN and LSTM) for x of shape (..., D) -> (..., G*H).
+
+        It needs no previous state, so `Recurrent` runs it once for every timestep."""
         p = self._params
-        xp = x.reshape(-1, self.input_size) @ p["Wx"]  # one large matmul for all rows
+        xp = matmul(x, p["Wx"])  # one large matmul for all rows
         xp += p["bx"]
-        return xp.reshape(*x.shape[:-1], -1)
+        if self.hidden_bias_in_input:
+            xp += p["bh"]
+        return xp
+
+    def input_projection_backward(self, dxp):
+        """dxp (..., G*H) -> dx (..., D), the gradient of the input of `input_projection`."""
+        return matmul(dxp, self._params["Wx"].T)  # xp = x @ Wx + b
 
     def step(self, xp, state):
         """The recurrence: input projection xp (B, G*H) and state -> (new state, step cache)."""
         raise NotImplementedError
 
     def step_backward(self, dstate, cache):
-        """Back through `step`: dstate -> (dxp (B, G*H), dah (B, G*H), dstate_prev)."""
+        """Back through `step`: dstate -> (dxp (B, G*H), dah (B, G*H) or None, dstate_prev).
+
+        dah is None where the hidden projection's gradient is dxp itself."""
         raise NotImplementedError
 
     def accumulate_grads(self, x, caches, dxp, dah):
         """Add the weight gradients of one or many steps into ``self.grads``.
 
         x (..., D) the inputs, caches their step caches in the same order, dxp and dah (..., G*H)
-        from `step_backward`. Each gradient is one matmul over every row of every step.
+        from `step_backward` (dah None: the same as dxp). Each gradient is one matmul over every
+        row of every step.
         """
         g = self._grads
-        x2 = x.reshape(-1, self.input_size)
-        dxp2 = dxp.reshape(-1, dxp.shape[-1])
-        dah2 = dah.reshape(-1, dah.shape[-1])
-        h2 = np.stack([c.h_prev for c in caches]).reshape(-1, self.hidden_size)  # what met Wh
-        g["Wx"] += x2.T @ dxp2  # xp = x @ Wx + bx
-        g["bx"] += dxp2.sum(axis=0)
-        g["Wh"] += h2.T @ dah2  # ah = h_prev @ Wh + bh
-        g["bh"] += dah2.sum(axis=0)
+        dah = dxp if dah is None else dah
+        h_prev = np.stack([c.h_prev for c in caches])  # what met Wh, step by step
+        g["Wx"] += matmul_weight_grad(x, dxp)  # xp = x @ Wx + bx
+        g["bx"] += dxp.reshape(-1, dxp.shape[-1]).sum(axis=0)
+        g["Wh"] += matmul_weight_grad(h_prev, dah)  # ah = h_prev @ Wh + bh
+        g["bh"] += dah.reshape(-1, dah.shape[-1]).sum(axis=0)
 
     # ---- PyTorch layouts -------------------------------------------------------------------
 
     def to_torch(self, grads=False):
         """The four arrays under PyTorch's names and layout (the gradients with grads=True)."""
-        src = self._grads if grads else self._params
-        return {
-            "weight_ih": src["Wx"].T.copy(),
-            "weight_hh": src["Wh"].T.copy(),
-            "bias_ih": src["bx"].copy(),
-            "bias_hh": src["bh"].copy(),
-        }
+        return self._torch_layout("_grads" if grads else "_params")
 
     @classmethod
     def from_torch(cls, weights, *, dtype=np.float64):
@@ -184,11 +200,7 @@ class Cell(Module):
             if w[n].shape != shape:
                 raise ValueError(f"weights[{n!r}] must have shape {shape}, got {w[n].shape}")
         cell = cls(D, H, dtype=dtype)
-        p = cell._params
-        p["Wx"][...] = w["weight_ih"].T
-        p["Wh"][...] = w["weight_hh"].T
-        p["bx"][...] = w["bias_ih"]
-        p["bh"][...] = w["bias_hh"]
+        cell.load_state_dict(w)
         return cell
 
 
@@ -205,10 +217,6 @@ class RNNCell(Cell):
         h_prev: np.ndarray
         h: np.ndarray
 
-    def input_projection(self, x):
-        # The two biases are simply added, so both go in here, once for every timestep.
-        return super().input_projection(x) + self._params["bh"]
-
     def step(self, xp, h_prev):
         h = tanh(xp + h_prev @ self._params["Wh"])
         return h, self.Cache(h_prev, h)
@@ -216,7 +224,7 @@ class RNNCell(Cell):
     def step_backward(self, dh, cache):
         da = dh * tanh_grad(cache.h)  # h = tanh(a)
         dh_prev = da @ self._params["Wh"].T  # a = ... + h_prev @ Wh
-        return da, da, dh_prev
+        return da, None, dh_prev  # xp and h_prev @ Wh are added: one gradient for both
 
 
 class LSTMCell(Cell):
@@ -246,10 +254,6 @@ class LSTMCell(Cell):
         o: np.ndarray
         tanh_c: np.ndarray
 
-    def input_projection(self, x):
-        # The two biases are simply added, so both go in here, once for every timestep.
-        return super().input_projection(x) + self._params["bh"]
-
     def step(self, xp, state):
         h_prev, c_prev = state
         a = h_prev @ self._params["Wh"]
@@ -273,7 +277,7 @@ class LSTMCell(Cell):
         np.multiply(dh * tanh_c, sigmoid_grad(o), out=da_o)  # h = o * tanh(c),  o = sigmoid(a_o)
         dh_prev = da @ self._params["Wh"].T  # a = ... + h_prev @ Wh
         dc_prev = dc * f  # c = f * c_prev + ...
-        return da, da, (dh_prev, dc_prev)
+        return da, None, (dh_prev, dc_prev)  # xp and h_prev @ Wh are added: one gradient for both
 
 
 class GRUCell(Cell):
@@ -297,6 +301,7 @@ class GRUCell(Cell):
     """
 
     num_gates = 3
+    hidden_bias_in_input = False
 
     class Cache(NamedTuple):
         h_prev: np.ndarray
@@ -353,7 +358,7 @@ class GRUCell(Cell):
             drh = dax_n @ p["Wh"][:, 2 * H :].T  # a_n = ax_n + rh @ Wh_n + bh_n
             np.multiply(drh * h_prev, sigmoid_grad(r), out=dax_r)  # rh = r * h_prev
             dh_prev += drh * r  # rh = r * h_prev
-            dah = dxp  # the same pre-activations; Wh_n met rh, not h_prev (see accumulate_grads)
+            dah = None  # the same pre-activations; Wh_n met rh, not h_prev (see accumulate_grads)
             dh_prev += dxp[:, : 2 * H] @ p["Wh"][:, : 2 * H].T  # a_rz = ... + h_prev @ Wh_rz
         return dxp, dah, dh_prev
 
@@ -362,15 +367,13 @@ class GRUCell(Cell):
             return super().accumulate_grads(x, caches, dxp, dah)
         # Reset before the matmul: Wh's r and z columns met h_prev, its n columns met r * h_prev.
         g, H = self._grads, self.hidden_size
-        x2 = x.reshape(-1, self.input_size)
-        dxp2 = dxp.reshape(-1, 3 * H)
-        h2 = np.stack([c.h_prev for c in caches]).reshape(-1, H)
-        rh2 = np.stack([c.rh for c in caches]).reshape(-1, H)
-        g["Wx"] += x2.T @ dxp2  # ax = x @ Wx + bx
-        g["bx"] += dxp2.sum(axis=0)
-        g["Wh"][:, : 2 * H] += h2.T @ dxp2[:, : 2 * H]  # a_rz = ... + h_prev @ Wh_rz + bh_rz
-        g["Wh"][:, 2 * H :] += rh2.T @ dxp2[:, 2 * H :]  # a_n = ... + rh @ Wh_n + bh_n
-        g["bh"] += dxp2.sum(axis=0)
+        h_prev = np.stack([c.h_prev for c in caches])
+        rh = np.stack([c.rh for c in caches])
+        g["Wx"] += matmul_weight_grad(x, dxp)  # ax = x @ Wx + bx
+        g["bx"] += dxp.reshape(-1, 3 * H).sum(axis=0)
+        g["Wh"][:, : 2 * H] += matmul_weight_grad(h_prev, dxp[..., : 2 * H])  # a_rz = ... + h_prev @ Wh_rz + bh_rz
+        g["Wh"][:, 2 * H :] += matmul_weight_grad(rh, dxp[..., 2 * H :])  # a_n = ... + rh @ Wh_n + bh_n
+        g["bh"] += dxp.reshape(-1, 3 * H).sum(axis=0)
 
     def to_torch(self, grads=False):
         if not self.reset_after:

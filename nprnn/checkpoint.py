@@ -1,13 +1,16 @@
 """Checkpoints: one .npz file with the configuration, both vocabularies and every weight.
 
-Everything in it is a plain array: the weights as floats, the vocabularies and the JSON
-metadata as unicode strings. It is written and read with ``allow_pickle=False``, so loading a
+Everything in it is a plain array: the weights as floats (the model's ``state_dict()``, in
+PyTorch's names and layouts), the vocabularies and the JSON configuration and metadata as
+unicode strings. It is written and read with ``allow_pickle=False``, so loading a
 checkpoint never runs code from it, and a file that is missing, truncated, not a checkpoint,
 or carries pickled objects is refused with a one-line `CheckpointError`.
 
 The file is written to a temporary name and then renamed, so an interrupted save leaves the
 previous checkpoint whole; its zip entries carry a fixed date, so the same training run gives
 the same bytes.
+
+Imports: seq2seq, data.vocab.
 """
 import io
 import json
@@ -20,7 +23,7 @@ import numpy as np
 from .data.vocab import Vocab
 from .seq2seq import Seq2Seq
 
-FORMAT = "nprnn-checkpoint/1"
+FORMAT = "nprnn-checkpoint/2"  # 2: weights in PyTorch's names and layouts
 
 
 class CheckpointError(ValueError):
@@ -32,12 +35,12 @@ def save_checkpoint(path, model, src_vocab, tgt_vocab, meta=None):
     path = Path(path)
     arrays = {
         "format": np.array(FORMAT),
-        "config": np.array(json.dumps(model.config, sort_keys=True)),
+        "config": np.array(json.dumps(model.config.to_dict(), sort_keys=True)),
         "meta": np.array(json.dumps(meta or {}, sort_keys=True)),
         "src_vocab": np.array(src_vocab.tokens),
         "tgt_vocab": np.array(tgt_vocab.tokens),
     }
-    for name, value in model.params.items():
+    for name, value in model.state_dict().items():
         arrays[f"param/{name}"] = value
     if path.parent and not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)

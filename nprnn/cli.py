@@ -59,15 +59,13 @@ def _load_task(spec):
 
     try:
         return load_task(spec)
-    except FileNotFoundError as e:
-        raise UserError(str(e)) from None
-    except ValueError as e:
+    except (FileNotFoundError, ValueError) as e:
         raise UserError(str(e)) from None
 
 
 def _load_translator(path):
     from .checkpoint import CheckpointError
-    from .train import Translator
+    from .translate import Translator
 
     try:
         return Translator.load(path)
@@ -122,9 +120,7 @@ def _train(args, task):
     from .train import train_task
 
     _check_writable(args.out)
-    names = ("cell", "embed", "hidden", "layers", "bidirectional", "attention", "peeky", "reverse_source", "dropout",
-             "epochs", "batch_size", "lr", "lr_decay", "teacher_forcing", "dtype")
-    settings = {k: getattr(args, k, None) for k in names}
+    settings = {f.name: getattr(args, f.name, None) for f in _setting_fields()}
     try:
         return train_task(task, out=args.out, seed=args.seed, log=_print, **settings)
     except CheckpointError as e:
@@ -133,7 +129,7 @@ def _train(args, task):
 
 def cmd_train(args):
     task = _load_task(args.task)
-    if getattr(task, "skipped", None) and any(task.skipped):
+    if any(task.skipped):
         _print(f"read {args.task[4:]}: skipped {task.skipped[0]} blank and {task.skipped[1]} malformed lines")
     _, history, test = _train(args, task)
     if not history:
@@ -218,42 +214,42 @@ def cmd_plot(args):
 
 
 def cmd_evaluate(args):
-    from .train import evaluate
+    from .translate import evaluate
 
     translator, meta = _load_translator(args.checkpoint)
     spec = args.task or meta.get("task")
     if not spec:
         raise UserError("the checkpoint names no task; give --task")
     task = _load_task(spec)
-    translator.beam_size = args.beam
-    _report(f"{task.name} test", evaluate(translator, task.test))
+    _report(f"{task.name} test", evaluate(translator, task.test, beam_size=args.beam))
     return 0
 
 
 # ---- the parser -----------------------------------------------------------------------------
 
 
-def number_in(low, high, *, low_open=False, high_open=False):
-    """An argparse type: a float in the interval from low to high, each end open or closed."""
-    interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+def _setting_fields():
+    """The model's and the training's settings a user may choose, from nprnn/config.py."""
+    from .config import Seq2SeqConfig, TrainConfig, options
+
+    return options(Seq2SeqConfig) + options(TrainConfig)
+
+
+def _setting_type(f):
+    """An argparse type for a config field: the text read, then checked by `check_setting`."""
+    from .config import check_setting, describe_interval
 
     def parse(text):
         try:
-            value = float(text)
+            value = int(text) if f.metadata["kind"] == "int" else float(text)
+            return check_setting(f, value)
         except ValueError:
-            value = float("nan")
-        too_low = value <= low if low_open else value < low
-        too_high = value >= high if high_open else value > high
-        if math.isnan(value) or too_low or too_high:
-            raise argparse.ArgumentTypeError(f"expected a number in {interval}, got {text!r}")
-        return value
+            interval = f.metadata["interval"]
+            expected = ("a positive integer" if f.metadata["kind"] == "int" else "a positive number"
+                        if interval == (0, math.inf, True, True) else f"a number in {describe_interval(interval)}")
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
 
     return parse
-
-
-probability = number_in(0, 1, high_open=True)  # dropout: p = 1 would drop everything
-decay_factor = number_in(0, 1, low_open=True)  # lr_decay: 1 keeps the rate, 0 would stop learning
-ratio = number_in(0, 1)  # teacher forcing: 0 (always the model's own predictions) to 1 (never)
 
 
 def _beam_flag(p):
@@ -261,23 +257,21 @@ def _beam_flag(p):
                    help="beam search with K hypotheses (default 1: greedy)")
 
 
-def _training_flags(p, with_cell=True):
-    if with_cell:
-        p.add_argument("--cell", choices=["lstm", "gru", "rnn"], help="recurrent cell (default: the task's)")
-        p.add_argument("--layers", type=positive_int, help="stacked layers in encoder and decoder")
-        p.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, help="a bidirectional encoder")
-        p.add_argument("--attention", choices=["dot", "general", "additive", "none"], help="attention over the source")
-        p.add_argument("--peeky", action=argparse.BooleanOptionalAction, help="the context beside every decoder input")
-        p.add_argument("--reverse-source", action=argparse.BooleanOptionalAction, help="read the source backwards")
-        p.add_argument("--dropout", type=probability, help="dropout between stacked layers")
-        p.add_argument("--teacher-forcing", type=ratio, help="teacher-forcing ratio; below 1 is scheduled sampling")
-    p.add_argument("--embed", type=positive_int, help="embedding size")
-    p.add_argument("--hidden", type=positive_int, help="hidden state size")
-    p.add_argument("--epochs", type=positive_int, help="most epochs (training stops early when validation stalls)")
-    p.add_argument("--batch-size", type=positive_int, help="sentences per batch")
-    p.add_argument("--lr", type=positive_float, help="Adam's learning rate")
-    p.add_argument("--lr-decay", type=decay_factor, help="multiply the learning rate by this after each epoch")
-    p.add_argument("--dtype", choices=["float32", "float64"], help="float precision (default float32)")
+def _setting_flags(p, skip=()):
+    """One flag per setting of Seq2SeqConfig and TrainConfig: --embedding-dim, --lr, ...
+    Left out, a setting takes the task's default."""
+    for f in _setting_fields():
+        if f.name in skip:
+            continue
+        flag, kind = "--" + f.name.replace("_", "-"), f.metadata["kind"]
+        help = f.metadata["help"] + " (default: the task's)"
+        if kind == "bool":
+            p.add_argument(flag, action=argparse.BooleanOptionalAction, help=help)
+        elif kind == "choice":
+            none = ["none"] if f.default is None else []  # "none": off, where the task's default is on
+            p.add_argument(flag, choices=list(f.metadata["choices"]) + none, help=help)
+        else:
+            p.add_argument(flag, type=_setting_type(f), help=help)
     p.add_argument("--seed", type=int, default=0, help="seed of everything random (default 0)")
 
 
@@ -289,13 +283,14 @@ def build_parser():
 
     p = sub.add_parser("demo", help="train the bundled English->French translator (about a minute) and show it")
     p.add_argument("--out-dir", default="runs/demo", help="where the checkpoint and figures go (default runs/demo)")
-    _training_flags(p, with_cell=False)
+    _setting_flags(p, skip=("cell", "num_layers", "bidirectional", "attention", "peeky", "reverse_source", "dropout",
+                            "teacher_forcing"))
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("train", help="train a model on a task and keep the best checkpoint")
     p.add_argument("--task", required=True, metavar="TASK", help=f"one of: {', '.join(TASK_NAMES)}")
     p.add_argument("--out", required=True, metavar="PATH", help="checkpoint file to write (.npz)")
-    _training_flags(p)
+    _setting_flags(p)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("translate", help="translate text with a checkpoint, one output line per input line")

@@ -12,7 +12,8 @@ input you name) with the numerical one.
 """
 import numpy as np
 
-from .module import as_rng
+from .checks import as_rng
+from .recurrent import map_state
 
 
 def rel_error(a, b):
@@ -113,17 +114,12 @@ def format_report(rows, bar):
 
 def _random_state(cell, batch_size, rng):
     """A random state of the cell's form: h, or (h, c)."""
-    state = cell.initial_state(batch_size)
-    if isinstance(state, tuple):
-        return tuple(rng.standard_normal(s.shape) for s in state)
-    return rng.standard_normal(state.shape)
+    return map_state(lambda zeros: rng.standard_normal(zeros.shape), cell.initial_state(batch_size))
 
 
 def _state_inputs(prefix, state):
     """{name: array} for a state: h, or h and c."""
-    if isinstance(state, tuple):
-        return {f"{prefix}h": state[0], f"{prefix}c": state[1]}
-    return {f"{prefix}h": state}
+    return dict(zip((f"{prefix}h", f"{prefix}c"), state if isinstance(state, tuple) else (state,)))
 
 
 def check_cell(cell, batch_size=3, *, seed=0):

@@ -1,12 +1,15 @@
-"""Embedding, Linear, and the masked softmax cross-entropy loss.
+"""Embedding, Linear, Dropout, and the masked softmax cross-entropy loss.
 
-Like `Recurrent`, the two layers keep what their backward needs from the last forward (the
-tape) and use it once: ``y = layer.forward(x)``, then ``dx = layer.backward(dy)``.
+Like `Recurrent`, the layers keep what their backward needs from the last forward (the tape)
+and use it once: ``y = layer.forward(x)``, then ``dx = layer.backward(dy)``.
+
+Imports: checks, functional, module.
 """
 import numpy as np
 
+from .checks import as_float_dtype, as_rng, check_array, check_ids, check_positive_int, check_probability
 from .functional import log_softmax, matmul, matmul_weight_grad
-from .module import Module, as_float_dtype, as_rng, check_array, check_ids, check_positive_int
+from .module import Module
 
 
 class Embedding(Module):
@@ -16,7 +19,14 @@ class Embedding(Module):
     by W, so the gradient of W is the output gradients added into the rows that were looked up
     (a scatter-add). Positions holding ``padding_idx`` (default 0, ``<pad>``) give zero vectors
     whatever that row holds, so the row's true gradient is zero and it never learns.
+
+    Why a padding id at all: a batch of sentences of different lengths is one rectangular array,
+    so the shorter ones are filled up with <pad> (id 0). Those positions are not words; making
+    them a constant zero vector with no gradient (as ``torch.nn.Embedding(padding_idx=0)`` does)
+    keeps them from teaching the model anything. Its state dict holds ``weight``, PyTorch's name.
     """
+
+    torch_names = {"W": ("weight", False)}
 
     def __init__(self, num_embeddings, embedding_dim, *, padding_idx=0, rng=None, dtype=np.float64):
         super().__init__()
@@ -31,7 +41,6 @@ class Embedding(Module):
         if padding_idx is not None:
             W[padding_idx] = 0.0
         self.add_param("W", W)
-        self._tape = None
 
     def __repr__(self):
         return f"Embedding({self.num_embeddings}, {self.embedding_dim}, padding_idx={self.padding_idx})"
@@ -47,11 +56,8 @@ class Embedding(Module):
 
     def backward(self, dout):
         """dout (*ids.shape, E) -> None (ids have no gradient); adds into grads['W']."""
-        ids = self._tape
-        if ids is None:
-            raise RuntimeError("Embedding.backward needs a forward first")
+        ids = self._pop_tape()
         check_array("dout", dout, (*ids.shape, self.embedding_dim), self.dtype)
-        self._tape = None
         flat_ids = ids.reshape(-1)
         flat_dout = dout.reshape(-1, self.embedding_dim)
         if self.padding_idx is not None:
@@ -62,7 +68,10 @@ class Embedding(Module):
 
 
 class Linear(Module):
-    """y = x @ W + b, for x (..., in_features): W (in, out) is PyTorch's weight transposed."""
+    """y = x @ W + b, for x (..., in_features): W (in, out) is PyTorch's weight transposed (its
+    state dict holds ``weight`` (out, in) and ``bias``, as ``torch.nn.Linear``'s does)."""
+
+    torch_names = {"W": ("weight", True), "b": ("bias", False)}
 
     def __init__(self, in_features, out_features, *, bias=True, rng=None, dtype=np.float64):
         super().__init__()
@@ -76,7 +85,6 @@ class Linear(Module):
         self.has_bias = bool(bias)
         if self.has_bias:
             self.add_param("b", rng.uniform(-k, k, out_features).astype(self.dtype))
-        self._tape = None
 
     def __repr__(self):
         return f"Linear({self.in_features}, {self.out_features}, bias={self.has_bias})"
@@ -96,11 +104,8 @@ class Linear(Module):
 
     def backward(self, dy):
         """dy (..., out) -> dx (..., in); adds into grads['W'] and grads['b']."""
-        x = self._tape
-        if x is None:
-            raise RuntimeError("Linear.backward needs a forward first")
+        x = self._pop_tape()
         check_array("dy", dy, (*x.shape[:-1], self.out_features), self.dtype)
-        self._tape = None
         self._grads["W"] += matmul_weight_grad(x, dy)  # y = x @ W + b
         if self.has_bias:
             self._grads["b"] += dy.reshape(-1, self.out_features).sum(axis=0)
@@ -134,23 +139,28 @@ def cross_entropy(logits, targets, *, ignore_index=0):
     return float(loss), dlogits.reshape(logits.shape)
 
 
-class Dropout:
-    """Inverted dropout: in training, zero each element with probability p and scale the
-    survivors by 1 / (1 - p), so that nothing needs rescaling at evaluation, where it is the
-    identity. The mask is drawn from the generator passed in, and kept for backward."""
+class Dropout(Module):
+    """Inverted dropout: in training mode, zero each element with probability p and scale the
+    survivors by 1 / (1 - p), so that nothing needs rescaling in evaluation mode, where it is the
+    identity. ``train()`` / ``eval()`` switch it, as in PyTorch. The masks are drawn from the
+    module's own generator (``rng``, a Generator or a seed) and kept for backward."""
 
-    def __init__(self, p):
-        if not (isinstance(p, (int, float)) and 0.0 <= p < 1.0):
-            raise ValueError(f"dropout must be a probability in [0, 1), got {p!r}")
-        self.p = float(p)
-        self._mask = None
+    def __init__(self, p=0.5, *, rng=None):
+        super().__init__()
+        self.p = check_probability("dropout", p)
+        self.rng = as_rng(rng)
 
-    def forward(self, x, rng=None, training=False):
-        if not training or self.p == 0.0:
-            self._mask = None
+    def __repr__(self):
+        return f"Dropout(p={self.p})"
+
+    def forward(self, x):
+        if not self.training or self.p == 0.0:
+            self._tape = (None,)  # the identity
             return x
-        self._mask = (rng.random(x.shape) >= self.p).astype(x.dtype) / (1.0 - self.p)
-        return x * self._mask
+        mask = (self.rng.random(x.shape) >= self.p).astype(x.dtype) / (1.0 - self.p)
+        self._tape = (mask,)
+        return x * mask
 
     def backward(self, dy):
-        return dy if self._mask is None else dy * self._mask  # y = x * mask
+        (mask,) = self._pop_tape()
+        return dy if mask is None else dy * mask  # y = x * mask

@@ -2,7 +2,7 @@
 
     opt = Adam(model.params, model.grads, lr=1e-3)
     model.zero_grad(); model.loss(src, tgt); model.backward()
-    clip_grad_norm(model.grads, 5.0)
+    clip_grad_norm_(model.grads, 5.0)
     opt.step()
 """
 import numpy as np
@@ -22,10 +22,11 @@ def _check_lr(lr):
     return float(lr)
 
 
-def clip_grad_norm(grads, max_norm):
+def clip_grad_norm_(grads, max_norm):
     """Scale every gradient by max_norm / ||g|| when the global norm ||g|| exceeds max_norm.
 
     ||g|| is the norm of all gradients together, as if concatenated; returns it (before clipping).
+    It changes the gradients in place (hence the trailing underscore, PyTorch's convention).
     Scaling them all alike keeps the direction of the step and bounds its size, which keeps an
     exploding gradient through time from throwing the weights away.
     """

@@ -187,7 +187,7 @@ def plot_attention(weights, src_tokens=None, tgt_tokens=None, ax=None, *, title=
     """Heatmap of attention weights (T_out, S): one row per output token, one column per source
     token; row t is where the decoder looked while writing token t (each row sums to 1).
 
-    `greedy_decode(..., return_attention=True)` gives these maps, one per sentence.
+    `Seq2Seq.attention_weights(src, hyps)` gives these maps, one per sentence.
     """
     weights = np.asarray(weights, dtype=np.float64)
     if weights.ndim != 2:

@@ -14,35 +14,34 @@ The per-step code is the very code of the one-timestep API (`cell.forward` is
 Padding: sequence b has ``lengths[b]`` real steps. Past its end its state is frozen, so the
 final state is the state after its own last real step, and its outputs are zero; no gradient
 reaches a padded step.
+
+The recurrent-state helpers live here too: a state is h (B, H) for an RNN or GRU and the pair
+(h, c) for an LSTM, and a stack of layers holds a list of them. `map_state` applies a function
+to every array of one or more such states (of the same form); `hidden` takes a state's h.
+
+Imports: checks, cells, module.
 """
 import numpy as np
 
 from .cells import Cell
-from .module import Module, check_array
+from .checks import check_array, check_lengths
+from .module import Module
 
 
-def _h(state):
+def hidden(state):
     """The hidden output h of a state: h itself, or the first of an LSTM's (h, c)."""
     return state[0] if isinstance(state, tuple) else state
 
 
-def _map(fn, *states):
-    """Apply fn to the arrays of one or more states of the same form (h, or (h, c))."""
-    if isinstance(states[0], tuple):
-        return tuple(fn(*parts) for parts in zip(*states))
+def map_state(fn, *states):
+    """fn applied to the arrays of one or more states of the same form, keeping that form.
+
+    A state is an array h, a pair (h, c), or a list of either (one per layer), so
+    ``map_state(lambda a: a[rows], states)`` picks rows of every layer's h and c.
+    """
+    if isinstance(states[0], (tuple, list)):
+        return type(states[0])(map_state(fn, *parts) for parts in zip(*states))
     return fn(*states)
-
-
-def check_lengths(lengths, T, B):
-    """lengths as an int array (B,) with values in 0..T, or a ValueError/TypeError naming it."""
-    arr = np.asarray(lengths)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.integer) or arr.size == 0):
-        raise TypeError(f"lengths must be integers, got dtype {arr.dtype}")
-    if arr.shape != (B,):
-        raise ValueError(f"lengths must have shape ({B},) (one per sequence), got {arr.shape}")
-    if arr.size and (arr.min() < 0 or arr.max() > T):
-        raise ValueError(f"lengths must be in 0..{T} (the number of timesteps), got values in {arr.min()}..{arr.max()}")
-    return arr.astype(np.int64)
 
 
 class Recurrent(Module):
@@ -57,7 +56,6 @@ class Recurrent(Module):
         if not isinstance(cell, Cell):
             raise TypeError(f"cell must be an RNNCell, LSTMCell or GRUCell, got {type(cell).__name__}")
         self.cell = self.add_module("cell", cell)
-        self._tape = None
 
     def __repr__(self):
         return f"Recurrent({self.cell!r})"
@@ -87,11 +85,11 @@ class Recurrent(Module):
             caches.append(cache)
             if active is None or active[t].all():
                 state = new_state
-                hs[t] = _h(state)
+                hs[t] = hidden(state)
             else:  # some sequences have ended: keep their state, output zeros
                 m = active[t][:, None]
-                state = _map(lambda new, old: np.where(m, new, old), new_state, state)
-                hs[t] = np.where(m, _h(new_state), 0.0)
+                state = map_state(lambda new, old: np.where(m, new, old), new_state, state)
+                hs[t] = np.where(m, hidden(new_state), 0.0)
         self._tape = (xs, active, caches)
         return hs, state
 
@@ -101,33 +99,29 @@ class Recurrent(Module):
         Returns (dxs (T, B, D), dstate0), the gradients of the inputs and of the initial state,
         and adds the weight gradients into ``self.cell.grads``.
         """
-        if self._tape is None:
-            raise RuntimeError("Recurrent.backward needs a forward first (each forward allows one backward)")
-        xs, active, caches = self._tape
+        xs, active, caches = self._pop_tape()
         cell = self.cell
         T, B, _ = xs.shape
         check_array("dhs", dhs, (T, B, cell.hidden_size), cell.dtype)
         dstate = cell.initial_state(B) if dstate is None else cell.check_state("dstate", dstate, B)
-        self._tape = None
 
         GH = cell.num_gates * cell.hidden_size
         dxps = np.empty((T, B, GH), dtype=cell.dtype)
-        dahs = None  # a separate buffer only for cells whose dah differs from dxp (the GRU)
+        dahs = None  # a buffer only for cells whose dah differs from dxp (the reset-after GRU)
         for t in reversed(range(T)):  # backprop through time
-            dh = _h(dstate) + dhs[t]  # from the output at t, and from step t+1
+            dh = hidden(dstate) + dhs[t]  # from the output at t, and from step t+1
             dnew = (dh, dstate[1]) if isinstance(dstate, tuple) else dh
             if active is None or active[t].all():
                 dxp, dah, dstate = cell.step_backward(dnew, caches[t])
             else:  # ended sequences: their state was copied forward, their output was zero
                 m = active[t][:, None]
-                dnew = _map(lambda d: np.where(m, d, 0.0), dnew)
+                dnew = map_state(lambda d: np.where(m, d, 0.0), dnew)
                 dxp, dah, dprev = cell.step_backward(dnew, caches[t])
-                dstate = _map(lambda dp, dc: dp + np.where(m, 0.0, dc), dprev, dstate)
+                dstate = map_state(lambda dp, dc: dp + np.where(m, 0.0, dc), dprev, dstate)
             dxps[t] = dxp
-            if dah is not dxp:
+            if dah is not None:
                 if dahs is None:
-                    dahs = np.zeros((T, B, GH), dtype=cell.dtype)
+                    dahs = np.empty((T, B, GH), dtype=cell.dtype)
                 dahs[t] = dah
-        cell.accumulate_grads(xs, caches, dxps, dxps if dahs is None else dahs)
-        dxs = (dxps.reshape(T * B, GH) @ cell._params["Wx"].T).reshape(T, B, -1)  # xp = x @ Wx + b
-        return dxs, dstate
+        cell.accumulate_grads(xs, caches, dxps, dahs)
+        return cell.input_projection_backward(dxps), dstate

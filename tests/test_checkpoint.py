@@ -84,7 +84,7 @@ def test_refuses_inconsistent_weights(tmp_path):
     bad = tmp_path / "bad.npz"
     with zipfile.ZipFile(path) as zin, zipfile.ZipFile(bad, "w") as zout:
         for item in zin.infolist():
-            if item.filename != "param/decoder.out.b.npy":
+            if item.filename != "param/decoder.out.bias.npy":
                 zout.writestr(item, zin.read(item))
-    with pytest.raises(CheckpointError, match="inconsistent.*decoder.out.b"):
+    with pytest.raises(CheckpointError, match="inconsistent.*decoder.out.bias"):
         load_checkpoint(bad)

@@ -7,7 +7,7 @@ import pytest
 from nprnn.checkpoint import load_checkpoint
 from nprnn.cli import main
 
-TINY = ["--embed", "8", "--hidden", "16", "--epochs", "2", "--batch-size", "16"]
+TINY = ["--embedding-dim", "8", "--hidden-size", "16", "--epochs", "2", "--batch-size", "16"]
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ def test_train_translate_evaluate(tmp_path, corpus, capsys):
     assert "epoch   1/2" in out and "tok/s" in out and "valid loss" in out and "exact" in out and "BLEU" in out
     assert "test: exact match" in out
     model, _, _, meta = load_checkpoint(ckpt)
-    assert model.config["cell"] == "gru" and model.config["hidden_size"] == 16
+    assert model.config.cell == "gru" and model.config.hidden_size == 16
     assert meta["task"] == f"tsv:{corpus}" and len(meta["history"]) >= 1
 
     code, out, _ = run(["translate", "--checkpoint", ckpt, "one two", "three"], capsys)
@@ -137,14 +137,14 @@ def test_python_dash_m_runs_the_command():
 
 def test_demo_trains_translates_and_saves(tmp_path, capsys):
     out_dir = tmp_path / "demo"
-    code, out, _ = run(["demo", "--out-dir", out_dir, "--epochs", "1", "--hidden", "16", "--embed", "8"], capsys)
+    code, out, _ = run(["demo", "--out-dir", out_dir, "--epochs", "1", "--hidden-size", "16", "--embedding-dim", "8"], capsys)
     assert code == 0
     assert "held-out test: exact match" in out and "BLEU" in out
     assert "i am a student" in out and "->" in out
     for name in ("model.npz", "encoder_hidden_states.png", "training.png"):
         assert (out_dir / name).stat().st_size > 1000
     model, _, _, meta = load_checkpoint(out_dir / "model.npz")
-    assert model.config["cell"] == "lstm" and meta["task"] == "toy-en-fr"
+    assert model.config.cell == "lstm" and meta["task"] == "toy-en-fr"
 
 
 def test_plot_hidden_command(tmp_path, corpus, capsys):
@@ -161,14 +161,14 @@ def test_plot_hidden_command(tmp_path, corpus, capsys):
 def test_model_options_and_beam_search_from_the_command(tmp_path, corpus, capsys):
     ckpt = tmp_path / "att.npz"
     argv = ["train", "--task", f"tsv:{corpus}", "--out", ckpt, *TINY, "--attention", "general", "--bidirectional",
-            "--layers", "2", "--dropout", "0.1", "--peeky", "--reverse-source", "--teacher-forcing", "0.8",
+            "--num-layers", "2", "--dropout", "0.1", "--peeky", "--reverse-source", "--teacher-forcing", "0.8",
             "--lr-decay", "0.5"]
     code, out, _ = run(argv, capsys)
     assert code == 0, out
     assert "2 layers bidirectional general attention peeky reversed source dropout 0.1 teacher forcing 0.8" in out
     assert "(x0.5 each epoch)" in out
     model, _, _, _ = load_checkpoint(ckpt)
-    assert model.config["attention"] == "general" and model.config["num_layers"] == 2 and model.config["bidirectional"]
+    assert model.config.attention == "general" and model.config.num_layers == 2 and model.config.bidirectional
     code, greedy, _ = run(["translate", "--checkpoint", ckpt, "one two", "five"], capsys)
     code2, beam, _ = run(["translate", "--checkpoint", ckpt, "--beam", "1", "one two", "five"], capsys)
     assert code == code2 == 0 and greedy == beam  # a beam of one is greedy decoding
@@ -177,4 +177,4 @@ def test_model_options_and_beam_search_from_the_command(tmp_path, corpus, capsys
     code, out, _ = run(["evaluate", "--checkpoint", ckpt, "--beam", "3"], capsys)
     assert code == 0 and "exact match" in out
     code, out, _ = run(["train", "--task", f"tsv:{corpus}", "--out", tmp_path / "plain.npz", *TINY, "--attention", "none"], capsys)
-    assert code == 0 and load_checkpoint(tmp_path / "plain.npz")[0].config["attention"] is None
+    assert code == 0 and load_checkpoint(tmp_path / "plain.npz")[0].config.attention is None

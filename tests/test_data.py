@@ -4,7 +4,7 @@ import pytest
 from nprnn.data import Vocab, load_task, make_batches, pad_batch, read_tsv, tokenize_chars, tokenize_words
 from nprnn.data import toy_en_fr
 from nprnn.data.vocab import detokenize_words
-from nprnn.seq2seq import EOS, PAD, SOS, UNK
+from nprnn.data.vocab import EOS, PAD, SOS, UNK
 
 
 def test_word_tokenizer_lowercases_splits_punctuation_and_elision():

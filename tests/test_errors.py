@@ -111,6 +111,6 @@ def test_training_settings_are_checked_before_training():
     with pytest.raises(ValueError, match=r"unknown settings \['hiden'\]"):
         train_task(task, hiden=8, **quiet)
     with pytest.raises(ValueError, match=r"lr_decay must be a number in \(0, 1\], got 0"):
-        train_task(task, hidden=4, embed=2, lr_decay=0, **quiet)
+        train_task(task, hidden_size=4, embedding_dim=2, lr_decay=0, **quiet)
     with pytest.raises(ValueError, match=r"attention must be None or one of"):
-        train_task(task, hidden=4, embed=2, attention="luong", **quiet)
+        train_task(task, hidden_size=4, embedding_dim=2, attention="luong", **quiet)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from nprnn.optim import SGD, Adam, clip_grad_norm
+from nprnn.optim import SGD, Adam, clip_grad_norm_
 
 
 def quadratic():
@@ -41,17 +41,17 @@ def test_adam_first_step_is_lr_times_sign():
     np.testing.assert_allclose(params["p"], [-0.1, 0.1, -0.1], rtol=1e-4)
 
 
-def test_clip_grad_norm():
+def test_clip_grad_norm_():
     grads = {"a": np.array([3.0, 0.0]), "b": np.array([[4.0]])}
-    assert clip_grad_norm(grads, 10.0) == pytest.approx(5.0)
+    assert clip_grad_norm_(grads, 10.0) == pytest.approx(5.0)
     np.testing.assert_allclose(grads["a"], [3.0, 0.0])  # under the bar: untouched
-    assert clip_grad_norm(grads, 1.0) == pytest.approx(5.0)
+    assert clip_grad_norm_(grads, 1.0) == pytest.approx(5.0)
     np.testing.assert_allclose(grads["a"], [0.6, 0.0])
     np.testing.assert_allclose(grads["b"], [[0.8]])
     total = np.sqrt(sum((g**2).sum() for g in grads.values()))
     assert total == pytest.approx(1.0)
     with pytest.raises(ValueError, match="max_norm"):
-        clip_grad_norm(grads, 0)
+        clip_grad_norm_(grads, 0)
 
 
 def test_optimizer_arguments():

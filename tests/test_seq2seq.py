@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from nprnn.gradcheck import check_seq2seq
-from nprnn.seq2seq import EOS, PAD, SOS, Seq2Seq
+from nprnn.data.vocab import EOS, PAD, SOS
+from nprnn.seq2seq import Seq2Seq
 
 BAR = 1e-6
 
@@ -82,7 +83,7 @@ def test_params_have_dotted_names_and_live_arrays():
     names = set(model.params)
     assert {"encoder.embedding.W", "encoder.cell.Wh", "decoder.cell.Wx", "decoder.out.W", "decoder.out.b"} <= names
     assert names == set(model.grads)
-    assert model.params["encoder.cell.Wh"] is model.encoder.cell.params["Wh"]
+    assert model.params["encoder.cell.Wh"] is model.encoder.layers[0][0].cell.params["Wh"]
 
 
 def test_greedy_batched_equals_one_by_one():

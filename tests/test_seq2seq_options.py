@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 from nprnn.gradcheck import numerical_gradient, rel_error
-from nprnn.seq2seq import EOS, SOS, Seq2Seq, reverse_padded
+from nprnn.data.vocab import EOS, SOS
+from nprnn.encoder import reverse_padded
+from nprnn.seq2seq import Seq2Seq
 
 from .test_seq2seq import batch
 
@@ -31,7 +33,8 @@ def check_whole_model(model, src, tgt, *, loss_kwargs=None, eps=1e-4):
     loss_kwargs = loss_kwargs or {}
 
     def loss():
-        model.dropout_rng = np.random.default_rng(11)
+        for dropout in model.encoder.dropouts + model.decoder.dropouts:
+            dropout.rng = np.random.default_rng(11)
         return model.loss(src, tgt, **{k: (np.random.default_rng(12) if k == "rng" else v) for k, v in loss_kwargs.items()})
 
     model.zero_grad()
@@ -49,7 +52,7 @@ CASES = [("lstm", name) for name in sorted(OPTIONS)] + [
 @pytest.mark.parametrize("cell, name", CASES, ids=[f"{c}-{n}" for c, n in CASES])
 def test_whole_model_gradients(cell, name):
     model = Seq2Seq(9, 8, 3, 4, cell=cell, rng=5, **OPTIONS[name])
-    model.training = True  # dropout on, where there is any
+    model.train()  # dropout on, where there is any
     for name in ("decoder.attention.v", "decoder.attention.W_a"):
         if name in model.params:
             # At their initial scale the additive and general scores barely vary in a model this
@@ -62,7 +65,7 @@ def test_whole_model_gradients(cell, name):
 
 def test_rnn_cell_with_everything():
     model = Seq2Seq(9, 8, 3, 4, cell="rnn", rng=5, **OPTIONS["everything"])
-    model.training = True
+    model.train()
     report = check_whole_model(model, *batch())
     assert max(report.values()) <= BAR, report
 
@@ -82,12 +85,12 @@ def test_bidirectional_bridge_is_the_two_final_states_side_by_side():
     src, _ = batch()
     lengths = np.array([3, 2, 1])
     _, [context] = model.encoder.forward(src, lengths)
-    forward_final = model.encoder.rnns[0][0].forward(model.encoder.embedding.forward(src), None, lengths)[1]
-    backward_final = model.encoder.rnns[0][1].forward(reverse_padded(model.encoder.embedding.forward(src), lengths), None, lengths)[1]
+    forward_final = model.encoder.layers[0][0].forward(model.encoder.embedding.forward(src), None, lengths)[1]
+    backward_final = model.encoder.layers[0][1].forward(reverse_padded(model.encoder.embedding.forward(src), lengths), None, lengths)[1]
     np.testing.assert_allclose(context[:, :4], forward_final)
     np.testing.assert_allclose(context[:, 4:], backward_final)
     # the right-to-left pass reads "5 7 4" for column 0 = [4, 7, 5]: its final state is after token 4
-    alone = model.encoder.rnns[0][1].forward(model.encoder.embedding.forward(np.array([[5], [7], [4]])))[1]
+    alone = model.encoder.layers[0][1].forward(model.encoder.embedding.forward(np.array([[5], [7], [4]])))[1]
     np.testing.assert_allclose(context[0, 4:], alone[0])
 
 
@@ -112,9 +115,10 @@ def test_reversed_source_is_the_same_as_reversing_the_data():
 def test_attention_ignores_padding_and_sums_to_one():
     model = Seq2Seq(9, 8, 3, 4, attention="dot", rng=0)
     src, tgt = batch()
-    hyps, maps = model.greedy_decode(src, max_len=4, return_attention=True)
+    hyps = model.greedy_decode(src, max_len=4)
+    maps = model.attention_weights(src, hyps)
     for b, length in enumerate([3, 2, 1]):
-        assert maps[b].shape == (len(hyps[b]) + (len(hyps[b]) < 4), length)
+        assert maps[b].shape == (len(hyps[b]) + 1, length)  # a row per token and one for <eos>
         np.testing.assert_allclose(maps[b].sum(axis=1), 1.0)
     noisy = src.copy()
     noisy[2, 1] = 7  # beyond column 1's length of 2, given explicitly
@@ -123,12 +127,14 @@ def test_attention_ignores_padding_and_sums_to_one():
 
 def test_dropout_only_in_training():
     model = Seq2Seq(9, 8, 3, 4, num_layers=2, dropout=0.5, rng=0)
+    assert model.training and all(d.training for d in model.encoder.dropouts + model.decoder.dropouts)  # as in PyTorch
     src, tgt = batch()
+    model.eval()
     evaluation = model.loss(src, tgt)
     assert model.loss(src, tgt) == evaluation  # deterministic when not training
-    model.training = True
+    model.train()
     assert model.loss(src, tgt) != evaluation
-    model.training = False
+    model.eval()
     assert model.greedy_decode(src) == model.greedy_decode(src)
 
 
@@ -231,7 +237,7 @@ def test_option_errors():
 
 def test_float32_stays_float32_with_every_option():
     model = Seq2Seq(9, 8, 3, 4, dtype=np.float32, rng=0, **OPTIONS["everything"])
-    model.training = True
+    model.train()
     src, tgt = batch()
     model.loss(src, tgt, teacher_forcing=0.5, rng=1)
     model.backward()

@@ -5,7 +5,8 @@ import pytest
 import nprnn.train
 from nprnn import Seq2Seq
 from nprnn.data.vocab import Vocab
-from nprnn.train import Translator, fit
+from nprnn.train import fit
+from nprnn.translate import Translator
 
 PAIRS = [("a b", "b a"), ("b c a", "a c b"), ("c", "c"), ("a c", "c a")]
 

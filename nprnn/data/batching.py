@@ -3,8 +3,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..module import as_rng, check_positive_int
-from ..seq2seq import PAD
+from ..checks import as_rng, check_positive_int
+from .vocab import PAD
 
 
 class Batch(NamedTuple):
@@ -23,6 +23,17 @@ def pad_batch(seqs):
     for b, s in enumerate(seqs):
         ids[: len(s), b] = s
     return ids, lengths
+
+
+def lengths_from_padding(ids, name="src"):
+    """Each column's number of tokens before its padding; padding must only trail."""
+    real = ids != PAD
+    lengths = real.sum(axis=0)
+    trailing = np.arange(ids.shape[0])[:, None] < lengths[None, :]
+    if not np.array_equal(real, trailing):
+        bad = int(np.nonzero((real != trailing).any(axis=0))[0][0])
+        raise ValueError(f"{name} column {bad} has <pad> (0) before a real token; padding must come at the end")
+    return lengths
 
 
 def make_batches(src_ids, tgt_ids, batch_size, *, rng=None, shuffle=True):

@@ -3,11 +3,19 @@
 Word level: lower-case, punctuation split off as its own token, accents kept, and French
 elision split after its apostrophe ("j'ai" -> "j'", "ai"), so "ai" is one word however it is
 written before it. Character level: every character is a token, case and all.
+
+The data layer (nprnn/data/) imports nothing from the model; the model imports the special ids
+below from here. Imports: the standard library.
 """
 import re
 from collections import Counter
 
-from ..seq2seq import EOS, PAD, SOS, SPECIALS, UNK
+
+# The special tokens and their fixed ids. The model reads them from here: <pad> fills the end of
+# shorter sentences in a batch, <sos> starts the decoder, <eos> ends a sentence, <unk> stands for
+# a token the vocabulary does not hold.
+PAD, SOS, EOS, UNK = 0, 1, 2, 3
+SPECIALS = ("<pad>", "<sos>", "<eos>", "<unk>")
 
 _PUNCT = re.compile(r"([.,!?;:\"«»()\[\]¿¡…])")
 _ELISION = re.compile(r"\b(qu|jusqu|lorsqu|puisqu|[cdjlmnst])'(?=\w)", re.IGNORECASE)

@@ -1,0 +1,129 @@
+"""Every setting, defined once: `Seq2SeqConfig` (the model) and `TrainConfig` (the training).
+
+`Seq2Seq(...)` takes the fields of `Seq2SeqConfig` as its arguments, a checkpoint stores them
+(as JSON), the `nprnn train` flags are made from both dataclasses (``--embedding-dim``,
+``--num-layers``, ``--lr`` ...: the field name with dashes, the help text and the allowed values
+from the field's metadata), and the README's tables of options list them (a test holds the
+README to these fields). Every value is checked by `check_setting`, in one place, when a config
+is made and when a flag is read.
+
+Imports: checks, cells (the registry `CELLS`), attention (`SCORES`), data.vocab (the special ids).
+"""
+import math
+import numbers
+from dataclasses import asdict, dataclass, field, fields
+from typing import Optional
+
+from .attention import SCORES
+from .cells import CELLS
+from .checks import as_float_dtype
+from .data.vocab import EOS
+
+
+def _option(default, help, kind, *, choices=None, interval=None, cli=True):
+    """A field, with what the checks, the command line and the README need to know of it.
+
+    kind: "int" (a positive int), "float" (in `interval`: (low, high, low_open, high_open)),
+    "bool" or "choice" (one of `choices`; None allowed where the default is None).
+    """
+    return field(default=default, metadata=dict(help=help, kind=kind, choices=choices, interval=interval, cli=cli))
+
+
+def describe_interval(interval):
+    low, high, low_open, high_open = interval
+    return f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+
+
+def check_setting(f, value):
+    """`value` checked against the field `f`'s metadata, or a ValueError/TypeError naming it."""
+    m = f.metadata
+    if m["kind"] == "int":
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"{f.name} must be a positive int, got {value!r}")
+        value = int(value)
+    elif m["kind"] == "float":
+        low, high, low_open, high_open = m["interval"]
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
+        ok = ok and (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
+        if not ok:
+            raise ValueError(f"{f.name} must be a number in {describe_interval(m['interval'])}, got {value!r}")
+        value = float(value)
+    elif m["kind"] == "bool":
+        if not isinstance(value, bool):
+            raise TypeError(f"{f.name} must be True or False, got {value!r}")
+    elif not (value in m["choices"] or (value is None and f.default is None)):
+        allowed = ("None or " if f.default is None else "") + "one of " + ", ".join(m["choices"])
+        raise ValueError(f"{f.name} must be {allowed}, got {value!r}")
+    return value
+
+
+def _check_all(config):
+    for f in fields(config):
+        object.__setattr__(config, f.name, check_setting(f, getattr(config, f.name)))
+
+
+@dataclass(frozen=True)
+class Seq2SeqConfig:
+    """The architecture of a `Seq2Seq`: sizes, cell, and the options beyond one context vector."""
+
+    src_vocab_size: int = _option(None, "source vocabulary size, special tokens included", "int", cli=False)
+    tgt_vocab_size: int = _option(None, "target vocabulary size, special tokens included", "int", cli=False)
+    embedding_dim: int = _option(64, "size of the token embeddings, in encoder and decoder", "int")
+    hidden_size: int = _option(256, "size of the hidden state (of each direction, if bidirectional)", "int")
+    cell: str = _option("lstm", "the recurrent cell", "choice", choices=tuple(CELLS))
+    num_layers: int = _option(1, "stacked recurrent layers, in encoder and decoder", "int")
+    bidirectional: bool = _option(False, "the encoder also reads right to left; the decoder gets 2 x hidden_size units",
+                                  "bool")
+    attention: Optional[str] = _option(None, "attention over the encoder's outputs, by its score", "choice",
+                                       choices=SCORES)
+    peeky: bool = _option(False, "the context beside every decoder input and every input of the output layer", "bool")
+    reverse_source: bool = _option(False, "read each source sentence backwards (Sutskever et al. 2014)", "bool")
+    dropout: float = _option(0.0, "inverted dropout between stacked layers, in training mode only", "float",
+                             interval=(0, 1, False, True))
+    dtype: str = _option("float64", "float precision", "choice", choices=("float32", "float64"))
+
+    def __post_init__(self):
+        if not isinstance(self.dtype, str):  # np.float32 and the like, as a name
+            object.__setattr__(self, "dtype", as_float_dtype(self.dtype).name)
+        _check_all(self)
+        for name in ("src_vocab_size", "tgt_vocab_size"):
+            if getattr(self, name) <= EOS:
+                raise ValueError(f"{name} must be more than {EOS} (the ids 0..{EOS} are <pad> <sos> <eos>), "
+                                 f"got {getattr(self, name)}")
+
+    @property
+    def decoder_hidden_size(self):
+        """The decoder's hidden size: the bidirectional bridge concatenates the two directions."""
+        return self.hidden_size * (2 if self.bidirectional else 1)
+
+    def to_dict(self):
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How `fit` trains: epochs of Adam over shuffled batches, with early stopping."""
+
+    epochs: int = _option(20, "most epochs (training stops early when validation stalls)", "int")
+    batch_size: int = _option(64, "sentences per batch", "int")
+    lr: float = _option(0.005, "Adam's learning rate", "float", interval=(0, math.inf, True, True))
+    lr_decay: float = _option(1.0, "multiply the learning rate by this after each epoch", "float",
+                              interval=(0, 1, True, False))
+    clip: float = _option(5.0, "largest global norm of the gradients (clipped beyond it)", "float",
+                          interval=(0, math.inf, True, True))
+    patience: int = _option(4, "epochs without improvement before stopping early", "int")
+    teacher_forcing: float = _option(1.0, "teacher-forcing ratio; below 1 is scheduled sampling", "float",
+                                     interval=(0, 1, False, False))
+    min_freq: int = _option(1, "tokens seen fewer times in training become <unk>", "int")
+    max_len: int = _option(50, "longest translation, in tokens", "int")
+
+    def __post_init__(self):
+        _check_all(self)
+
+    def to_dict(self):
+        return asdict(self)
+
+
+def options(config_class):
+    """The fields of a config a user chooses (not the vocabulary sizes, which the data decide)."""
+    return [f for f in fields(config_class) if f.metadata["cli"]]

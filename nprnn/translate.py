@@ -1,0 +1,119 @@
+"""`Translator` (a model with its vocabularies and tokeniser: text in, text out) and `evaluate`.
+
+    translator, meta = Translator.load("runs/en-fr.npz")
+    translator.translate(["i am a student"])        # ['je suis étudiant']
+    evaluate(translator, pairs)                     # exact match, token accuracy, BLEU, loss
+
+Imports: seq2seq, checkpoint, metrics, data.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from .checkpoint import load_checkpoint, save_checkpoint
+from .checks import check_positive_int
+from .data.batching import make_batches, pad_batch
+from .data.vocab import TOKENIZERS, Vocab
+from .metrics import corpus_bleu, exact_match, token_accuracy
+from .seq2seq import Seq2Seq
+
+
+@dataclass
+class Translator:
+    """A trained model with its vocabularies and tokeniser: text in, text out."""
+
+    model: Seq2Seq
+    src_vocab: Vocab
+    tgt_vocab: Vocab
+    tokenizer: str = "word"  # "word" or "char"
+    max_len: int = 50  # longest translation, in tokens
+    beam_size: int = 1  # 1: greedy decoding
+
+    def tokenize(self, text):
+        return TOKENIZERS[self.tokenizer][0](text)
+
+    def encode(self, texts):
+        """Texts -> lists of source ids."""
+        return [self.src_vocab.encode(self.tokenize(t)) for t in texts]
+
+    def encoder_states(self, text):
+        """(tokens, hs): the source tokens of `text` and the encoder's hidden state after each, (T, H)."""
+        tokens = self.tokenize(text)
+        ids = np.array(self.src_vocab.encode(tokens), dtype=np.int64)[:, None]
+        if ids.shape[0] == 0:
+            raise ValueError("text has no tokens to encode")
+        memory, _ = self.model.encode(ids, np.array([ids.shape[0]]))
+        hs = memory.outputs[:, 0, :]  # the top layer's outputs (both directions if bidirectional)
+        if self.model.config.reverse_source:
+            hs = hs[::-1]  # the encoder read the sentence backwards: label each state by its token
+        return tokens, hs
+
+    def translate_tokens(self, texts, batch_size=256):
+        """Texts -> lists of target tokens (greedy decoding, or beam search if beam_size > 1)."""
+        hyps = decode_all(self.model, self.encode(texts), batch_size=batch_size, max_len=self.max_len,
+                          beam_size=self.beam_size)
+        return [self.tgt_vocab.decode(h) for h in hyps]
+
+    def translate(self, texts, batch_size=256):
+        """Texts -> translated texts."""
+        detokenize = TOKENIZERS[self.tokenizer][1]
+        return [detokenize(toks) for toks in self.translate_tokens(texts, batch_size)]
+
+    def save(self, path, meta=None):
+        meta = {**(meta or {}), "tokenizer": self.tokenizer, "max_len": self.max_len}
+        return save_checkpoint(path, self.model, self.src_vocab, self.tgt_vocab, meta)
+
+    @classmethod
+    def load(cls, path):
+        """(translator, meta) from a checkpoint; the model is in evaluation mode."""
+        model, src_vocab, tgt_vocab, meta = load_checkpoint(path)
+        model.eval()
+        translator = cls(model, src_vocab, tgt_vocab, meta.get("tokenizer", "word"), meta.get("max_len", 50))
+        return translator, meta
+
+
+def decode_all(model, src_ids, *, batch_size=256, max_len=50, beam_size=1):
+    """Translations of many id lists, in batches of similar length, in the given order:
+    greedy, or beam search with beam_size > 1."""
+    out = [None] * len(src_ids)
+    order = np.argsort([len(s) for s in src_ids], kind="stable")
+    for k in range(0, len(order), batch_size):
+        idx = order[k : k + batch_size]
+        src, lengths = pad_batch([src_ids[i] for i in idx])
+        if src.shape[0] == 0:  # every source in the batch is empty
+            src = np.zeros((1, len(idx)), dtype=np.int64)
+        if beam_size > 1:
+            hyps = model.beam_search(src, lengths, beam_size=beam_size, max_len=max_len)
+        else:
+            hyps = model.greedy_decode(src, lengths, max_len=max_len)
+        for i, hyp in zip(idx, hyps):
+            out[i] = hyp
+    return out
+
+
+def evaluate(translator, pairs, batch_size=256, beam_size=None):
+    """Translations of `pairs` (source, target) scored against their targets.
+
+    Decoding is greedy, or beam search with `beam_size` > 1 (None: the translator's own
+    ``beam_size``), up to ``translator.max_len`` tokens. Returns a dict: exact match, token
+    accuracy, corpus BLEU-4, and the teacher-forced loss (mean cross-entropy per target token),
+    with the hypotheses and references as token lists.
+    """
+    model = translator.model
+    was_training = model.training
+    model.eval()  # no dropout while decoding and scoring
+    if beam_size is not None:
+        translator = Translator(model, translator.src_vocab, translator.tgt_vocab, translator.tokenizer,
+                                translator.max_len, check_positive_int("beam_size", beam_size))
+    refs = [translator.tokenize(t) for _, t in pairs]
+    hyps = translator.translate_tokens([s for s, _ in pairs], batch_size=batch_size)
+    src_ids = translator.encode([s for s, _ in pairs])
+    tgt_ids = [translator.tgt_vocab.encode(r, sos=True, eos=True) for r in refs]
+    total = count = 0.0
+    for batch in make_batches(src_ids, tgt_ids, batch_size, shuffle=False):
+        n = int((batch.tgt[1:] != 0).sum())
+        total += model.loss(batch.src, batch.tgt, batch.src_lengths) * n
+        count += n
+    model.train(was_training)
+    return dict(exact=exact_match(hyps, refs), token_accuracy=token_accuracy(hyps, refs),
+                bleu=corpus_bleu(hyps, refs), loss=total / count, hyps=hyps, refs=refs)
