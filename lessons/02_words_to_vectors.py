@@ -67,6 +67,11 @@ assert batch[3, 1] == 0 and batch[3, 2] == 0  # padding
 # An embedding is a matrix W (V, E): token k becomes row k. Looking up a row is multiplying its
 # one-hot vector by W, so the lookup is a linear layer whose input happens to be one-hot, and
 # nobody computes it that way because the lookup is V times cheaper.
+#
+# `Embedding(V, E)` has a third argument, `padding_idx`, whose default is 0, the id of `<pad>`
+# (as in `torch.nn.Embedding(V, E, padding_idx=0)`). Padding is not a word: it only fills the
+# short sentences of a batch up to the longest. So the embedding gives it a constant zero vector,
+# whatever row 0 of W holds, and, below, no gradient.
 
 # %%
 emb = Embedding(len(vocab), 3, rng=0)  # E = 3 dimensions per token
@@ -84,7 +89,8 @@ assert not vectors[3, 1].any()  # <pad> is a zero vector
 #
 # Since vectors = one_hot @ W, the gradient of W is one_hotᵀ @ dvectors: each output gradient
 # is *added* into the row of the token that produced it. A token used twice gets two
-# contributions. The `<pad>` row gets none, so padding never learns anything.
+# contributions. The `<pad>` row gets none (that is `padding_idx=0` at work: the true gradient
+# of a row that never reaches the output is zero), so padding never learns anything.
 
 # %%
 dvectors = np.random.default_rng(1).normal(size=vectors.shape)

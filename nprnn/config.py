@@ -127,3 +127,22 @@ class TrainConfig:
 def options(config_class):
     """The fields of a config a user chooses (not the vocabulary sizes, which the data decide)."""
     return [f for f in fields(config_class) if f.metadata["cli"]]
+
+
+def options_table():
+    """The README's table of settings, made from the two dataclasses (a test holds them equal)."""
+    rows = ["| flag of `nprnn train` | Python name | default | what |", "|---|---|---|---|"]
+    for config_class in (Seq2SeqConfig, TrainConfig):
+        for f in options(config_class):
+            m = f.metadata
+            flag = "--" + f.name.replace("_", "-")
+            if m["kind"] == "bool":
+                flag = f"{flag} / --no-{f.name.replace('_', '-')}"
+            elif m["kind"] == "choice":
+                flag += " " + "\\|".join(list(m["choices"]) + (["none"] if f.default is None else []))
+            elif m["kind"] == "float":
+                flag += f" X in {describe_interval(m['interval'])}"
+            else:
+                flag += " N"
+            rows.append(f"| `{flag}` | `{f.name}` | `{f.default}` | {m['help'].replace('<', '&lt;')} |")
+    return "\n".join(rows)

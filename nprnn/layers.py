@@ -116,8 +116,9 @@ def cross_entropy(logits, targets, *, ignore_index=0):
     """Mean softmax cross-entropy over the real tokens, and its gradient.
 
     logits (..., V) float; targets (...) int in 0..V-1. Positions whose target is
-    ``ignore_index`` (padding; None to count every position) add nothing to the loss or the
-    gradient. Returns (loss, dlogits) with dlogits the gradient of the mean loss (same shape
+    ``ignore_index`` (default 0, <pad>: the filler after a shorter sentence's end, which is no
+    word to predict; None counts every position) add nothing to the loss or the gradient, as
+    with ``torch.nn.functional.cross_entropy(..., ignore_index=0)``. Returns (loss, dlogits) with dlogits the gradient of the mean loss (same shape
     as logits): softmax minus one-hot, divided by the number of real tokens.
     """
     if not isinstance(logits, np.ndarray) or logits.ndim < 1 or not np.issubdtype(logits.dtype, np.floating):

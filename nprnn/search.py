@@ -78,6 +78,23 @@ def beam_search_step(logp_sum, logp, m):
     return np.take_along_axis(total, best, axis=1), best // V, best % V
 
 
+def _sort_candidates(total, parent, token, tokens, new_sum, new_tokens, choice):
+    """One sentence's candidates, best first, into its k open beams (written into new_sum,
+    new_tokens, choice) or, if they end in <eos> and rank among the k best, into the list of
+    finished (tokens, log-probability) it returns."""
+    k, ended, j = len(new_sum), [], 0
+    for c in range(len(total)):  # 2k candidates: at most k of them end in <eos>
+        if j == k or not np.isfinite(total[c]):
+            break
+        seq = np.append(tokens[parent[c]], token[c])
+        if token[c] != EOS:
+            new_sum[j], new_tokens[j], choice[j] = total[c], seq, parent[c]
+            j += 1
+        elif c < k:  # an <eos> among the k best: a finished hypothesis of its tokens + <eos>
+            ended.append((seq[:-1].tolist(), total[c]))
+    return ended
+
+
 def beam_search(step, state, batch_size, *, beam_size=5, max_len=50, length_penalty=0.0):
     """Keep the `beam_size` best hypotheses of every sentence at every step.
 
@@ -110,17 +127,8 @@ def beam_search(step, state, batch_size, *, beam_size=5, max_len=50, length_pena
         new_tokens = np.zeros((B, k, n), dtype=np.int64)
         choice = np.zeros((B, k), dtype=np.int64)
         for b in np.nonzero(open_)[0]:
-            j = 0
-            for c in range(2 * k):  # best first; at most k of them end in <eos>
-                if j == k or not np.isfinite(total[b, c]):
-                    break
-                seq = np.append(tokens[b, parent[b, c]], token[b, c])
-                if token[b, c] != EOS:
-                    new_sum[b, j], new_tokens[b, j], choice[b, j] = total[b, c], seq, parent[b, c]
-                    j += 1
-                elif c < k:  # an <eos> among the k best: a finished hypothesis of n - 1 tokens + <eos>
-                    score = total[b, c] / length_penalty_factor(n, length_penalty)
-                    finished[b].append(Hypothesis(seq[:-1].tolist(), score, total[b, c]))
+            ended = _sort_candidates(total[b], parent[b], token[b], tokens[b], new_sum[b], new_tokens[b], choice[b])
+            finished[b] += [Hypothesis(seq, logp / length_penalty_factor(n, length_penalty), logp) for seq, logp in ended]
             finished[b].sort(key=lambda h: -h.score)
             # Done with k finished hypotheses; without length normalisation, only once no open
             # beam can still beat the best of them (log-probabilities only fall as it grows).
