@@ -6,9 +6,12 @@
     nprnn evaluate --checkpoint P [--task T]
     nprnn plot hidden --checkpoint P "a sentence"    the encoder's hidden states, as a PNG
     nprnn gradcheck                 check every hand-written backward pass
+    nprnn exercise list|start|check write the backward passes yourself, and have them graded
 
-A user's mistake (a missing file, a bad flag, an unknown task, a bad checkpoint) is one line on
-stderr and exit status 2, never a traceback.
+Exit status: 0 done; 1 training diverged (or a gradient check failed); 2 a user's mistake (a
+missing file, a bad flag, an unknown task, a bad checkpoint, an --out nprnn may not replace),
+reported in one line on stderr, never a traceback; 130 interrupted (Ctrl-C), after saying what
+the checkpoint holds.
 """
 import argparse
 import math
@@ -50,16 +53,27 @@ def positive_float(text):
     return value
 
 
+def non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
 def _print(*args):
     print(*args, flush=True)
 
 
-def _load_task(spec):
+def _load_task(spec, max_length=None):
     from .data import load_task
+    from .data.tasks import MAX_LENGTH
 
     try:
-        return load_task(spec)
-    except (FileNotFoundError, ValueError) as e:
+        return load_task(spec, max_length=max_length or MAX_LENGTH)
+    except ValueError as e:
         raise UserError(str(e)) from None
 
 
@@ -101,39 +115,53 @@ def cmd_gradcheck(args):
     return 1 if failed else 0
 
 
-def _check_writable(path):
-    """Fail before training, not after it, if the checkpoint cannot be written."""
-    path = Path(path)
-    if path.is_dir():
-        raise UserError(f"--out {path} is a directory; give a file name such as {path / 'model.npz'}")
+class Interrupted(Exception):
+    """Ctrl-C: reported in one line saying what was saved, exit status 130."""
+
+
+class Diverged(Exception):
+    """Training diverged: reported in one line, exit status 1."""
+
+
+def _check_output(check, path):
+    """Fail before any work, not after it, if `path` cannot or may not be written."""
+    from .files import FileProblem
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        probe = path.with_name(path.name + ".tmp")
-        probe.touch()
-        probe.unlink()
-    except OSError as e:
-        raise UserError(f"cannot write the checkpoint {path}: {e.strerror}") from None
-
-
-def _train(args, task):
-    from .checkpoint import CheckpointError
-    from .train import train_task
-
-    _check_writable(args.out)
-    settings = {f.name: getattr(args, f.name, None) for f in _setting_fields()}
-    try:
-        return train_task(task, out=args.out, seed=args.seed, log=_print, **settings)
-    except CheckpointError as e:
+        return check(path)
+    except (FileProblem, ValueError) as e:
         raise UserError(str(e)) from None
 
 
+def _holds(out, record):
+    """What the checkpoint `out` holds after a run that stopped early, in words."""
+    if record is None:
+        return f"nothing was saved ({out} is as it was)"
+    return (f"{out} holds the weights of epoch {record['epoch']} (validation exact match "
+            f"{100 * record['valid_exact']:.1f}%, BLEU {record['valid_bleu']:.1f})")
+
+
+def _train(args, task):
+    from .checkpoint import CheckpointError, check_checkpoint_path
+    from .train import TrainingDiverged, TrainingInterrupted, train_task
+
+    _check_output(check_checkpoint_path, args.out)
+    settings = {f.name: getattr(args, f.name, None) for f in _setting_fields()}
+    try:
+        return train_task(task, out=args.out, seed=args.seed, log=_print, **settings)
+    except (CheckpointError, ValueError) as e:
+        raise UserError(str(e)) from None
+    except TrainingDiverged as e:
+        raise Diverged(f"{e}; {_holds(args.out, e.saved)}") from None
+    except TrainingInterrupted as e:
+        raise Interrupted(_holds(args.out, e.saved)) from None
+
+
 def cmd_train(args):
-    task = _load_task(args.task)
-    if any(task.skipped):
-        _print(f"read {args.task[4:]}: skipped {task.skipped[0]} blank and {task.skipped[1]} malformed lines")
+    task = _load_task(args.task, args.max_length)
+    if any(task.skipped.values()):
+        _print(f"read {args.task[4:]}: skipped " + ", ".join(f"{n} {what}" for what, n in task.skipped.items() if n))
     _, history, test = _train(args, task)
-    if not history:
-        raise UserError("training stopped before the first epoch ended; no checkpoint was written")
     _report("test", test)
     _print(f"best checkpoint: {args.out}")
     return 0
@@ -145,12 +173,13 @@ def cmd_demo(args):
     out_dir = Path(args.out_dir)
     args.out = out_dir / "model.npz"
     args.cell = "lstm"
+    from .plots import check_image_path
+
+    figures = [_check_output(check_image_path, out_dir / name) for name in ("encoder_hidden_states.png", "training.png")]
     start = time.perf_counter()
     _print("nprnn demo: an LSTM encoder-decoder learns English -> French from the bundled corpus.")
     _print("The test sentences pair nouns and adjectives that never appear together in training.\n")
     translator, history, test = _train(args, _load_task("toy-en-fr"))
-    if not history:
-        raise UserError("training stopped before the first epoch ended; nothing to show")
     seconds = time.perf_counter() - start
     _print("")
     _report("held-out test", test)
@@ -162,24 +191,20 @@ def cmd_demo(args):
         _print(f"  {text:<40} -> {translation}")
     tokens, hs = translator.encoder_states(DEMO_SENTENCES[0])
     title = f'encoder hidden states for "{DEMO_SENTENCES[0]}"'
-    figure = _save_figure(plot_hidden_states(hs, tokens, max_units=48, title=title), out_dir / "encoder_hidden_states.png")
-    curve = _save_figure(plot_loss(history, title="demo training"), out_dir / "training.png")
+    figure = _save_figure(plot_hidden_states(hs, tokens, max_units=48, title=title), figures[0])
+    curve = _save_figure(plot_loss(history, title="demo training"), figures[1])
     _print(f"\ncheckpoint: {args.out}\nfigures:    {figure}\n            {curve}")
     _print(f'try:        nprnn translate --checkpoint {args.out} "they are not singers"')
     return 0
 
 
 def _read_lines(path):
+    from .files import FileProblem, read_lines
+
     try:
-        if path == "-":
-            return sys.stdin.read().splitlines()
-        return Path(path).read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise UserError(f"no such input file: {path}") from None
-    except UnicodeDecodeError:
-        raise UserError(f"{path} is not UTF-8 text") from None
-    except OSError as e:
-        raise UserError(f"cannot read {path}: {e.strerror}") from None
+        return read_lines(path)
+    except FileProblem as e:
+        raise UserError(str(e)) from None
 
 
 def cmd_translate(args):
@@ -187,8 +212,7 @@ def cmd_translate(args):
     lines = list(args.text) + (_read_lines(args.input) if args.input else [])
     if not lines:
         raise UserError("nothing to translate: give TEXT arguments or --input FILE (- for standard input)")
-    if args.max_len is not None:
-        translator.max_len = args.max_len
+    translator.max_len = min(translator.max_len, args.max_len)  # its own cap, whatever the checkpoint says
     translator.beam_size = args.beam
     keep = [i for i, line in enumerate(lines) if line.strip()]
     translated = dict(zip(keep, translator.translate([lines[i] for i in keep])))
@@ -205,8 +229,9 @@ def cmd_plot(args):
         tokens, hs = translator.encoder_states(args.sentence)
     except ValueError as e:
         raise UserError(str(e)) from None
-    out = Path(args.out or "hidden_states.png")
-    _check_writable(out)
+    from .plots import check_image_path
+
+    out = _check_output(check_image_path, Path(args.out or "hidden_states.png"))
     title = f'encoder hidden states for "{args.sentence}"'
     _save_figure(plot_hidden_states(hs, tokens, max_units=args.max_units, title=title), out)
     _print(f"saved {out}: {len(tokens)} timesteps x {hs.shape[1]} units (first {min(args.max_units, hs.shape[1])} drawn)")
@@ -217,10 +242,15 @@ def cmd_evaluate(args):
     from .translate import evaluate
 
     translator, meta = _load_translator(args.checkpoint)
-    spec = args.task or meta.get("task")
+    trained_on = meta.get("task")
+    spec = args.task or trained_on
     if not spec:
         raise UserError("the checkpoint names no task; give --task")
-    task = _load_task(spec)
+    task = _load_task(spec, args.max_length)
+    if task.tokenizer != translator.tokenizer or (trained_on and spec != trained_on and not
+                                                 (spec.startswith("tsv:") and trained_on.startswith("tsv:"))):
+        raise UserError(f"{args.checkpoint} was trained on task {trained_on or '?'} ({translator.tokenizer} tokens); "
+                        f"it cannot be scored on {spec} ({task.tokenizer} tokens)")
     _report(f"{task.name} test", evaluate(translator, task.test, beam_size=args.beam))
     return 0
 
@@ -272,7 +302,12 @@ def _setting_flags(p, skip=()):
             p.add_argument(flag, choices=list(f.metadata["choices"]) + none, help=help)
         else:
             p.add_argument(flag, type=_setting_type(f), help=help)
-    p.add_argument("--seed", type=int, default=0, help="seed of everything random (default 0)")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="seed of everything random (default 0)")
+
+
+def _max_length_flag(p):
+    p.add_argument("--max-length", type=positive_int, metavar="N",
+                   help="skip corpus pairs with a side longer than N tokens (default 100)")
 
 
 def build_parser():
@@ -289,15 +324,18 @@ def build_parser():
 
     p = sub.add_parser("train", help="train a model on a task and keep the best checkpoint")
     p.add_argument("--task", required=True, metavar="TASK", help=f"one of: {', '.join(TASK_NAMES)}")
-    p.add_argument("--out", required=True, metavar="PATH", help="checkpoint file to write (.npz)")
+    p.add_argument("--out", required=True, metavar="PATH",
+                   help="checkpoint file to write (.npz): a new file, or an nprnn checkpoint to replace")
     _setting_flags(p)
+    _max_length_flag(p)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("translate", help="translate text with a checkpoint, one output line per input line")
     p.add_argument("--checkpoint", required=True, metavar="PATH")
     p.add_argument("text", nargs="*", metavar="TEXT", help="sentences to translate")
     p.add_argument("--input", metavar="FILE", help="a file of sentences, one per line (- for standard input)")
-    p.add_argument("--max-len", type=positive_int, help="longest output in tokens (default: the checkpoint's)")
+    p.add_argument("--max-len", type=positive_int, default=200,
+                   help="longest output in tokens (default: the checkpoint's, at most 200)")
     _beam_flag(p)
     p.set_defaults(func=cmd_translate)
 
@@ -305,18 +343,23 @@ def build_parser():
     p.add_argument("--checkpoint", required=True, metavar="PATH")
     p.add_argument("--task", metavar="TASK", help="default: the task the checkpoint was trained on")
     _beam_flag(p)
+    _max_length_flag(p)
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("plot", help="figures from a checkpoint: plot hidden ... (the encoder's states per token)")
     p.add_argument("what", choices=["hidden"], help="hidden: the encoder's hidden state at every timestep")
     p.add_argument("--checkpoint", required=True, metavar="PATH")
     p.add_argument("sentence", metavar="SENTENCE", help="the source sentence to encode")
-    p.add_argument("--out", metavar="FILE", help="PNG file to write (default hidden_states.png)")
+    p.add_argument("--out", metavar="FILE", help="image to write: .png, .pdf or .svg (default hidden_states.png)")
     p.add_argument("--max-units", type=positive_int, default=64, help="draw at most this many units (default 64)")
     p.set_defaults(func=cmd_plot)
 
+    from .exercises.cli import register as register_exercises
+
+    register_exercises(sub)  # nprnn exercise list | start NAME | check FILE
+
     p = sub.add_parser("gradcheck", help="check every hand-written backward pass against finite differences")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random weights and inputs (default 0)")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the random weights and inputs (default 0)")
     p.add_argument("--bar", type=positive_float, default=GRADCHECK_BAR, help="largest relative error allowed (default 1e-7)")
     p.set_defaults(func=cmd_gradcheck)
     return parser
@@ -334,6 +377,16 @@ def main(argv=None):
     except UserError as e:
         print(f"nprnn {args.command}: error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("nprnn: interrupted", file=sys.stderr)
+    except Diverged as e:
+        print(f"nprnn {args.command}: error: {e}", file=sys.stderr)
+        return 1
+    except Interrupted as e:
+        print(f"nprnn {args.command}: interrupted: {e}", file=sys.stderr)
         return 130
+    except KeyboardInterrupt:
+        print(f"nprnn {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # the reader went away (nprnn translate ... | head -1): quit quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that Python's final flush does not complain
+        return 0

@@ -11,8 +11,11 @@ Imports: checks, cells (the registry `CELLS`), attention (`SCORES`), data.vocab 
 """
 import math
 import numbers
+import os
 from dataclasses import asdict, dataclass, field, fields
 from typing import Optional
+
+import numpy as np
 
 from .attention import SCORES
 from .cells import CELLS
@@ -95,6 +98,38 @@ class Seq2SeqConfig:
     def decoder_hidden_size(self):
         """The decoder's hidden size: the bidirectional bridge concatenates the two directions."""
         return self.hidden_size * (2 if self.bidirectional else 1)
+
+    def num_params(self):
+        """The number of weights a `Seq2Seq` of this config holds, counted without making it."""
+        G, E, H, Hd = CELLS[self.cell].num_gates, self.embedding_dim, self.hidden_size, self.decoder_hidden_size
+        directions = 2 if self.bidirectional else 1
+        context = Hd if self.peeky else 0
+
+        def cell(size_in, size):  # Wx, Wh, bx, bh
+            return G * size * (size_in + size + 2)
+
+        n = self.src_vocab_size * E + self.tgt_vocab_size * E  # the two embeddings
+        n += sum(directions * cell(E if layer == 0 else H * directions, H) for layer in range(self.num_layers))
+        n += sum(cell(E + context if layer == 0 else Hd, Hd) for layer in range(self.num_layers))
+        Hk = H * directions  # attention: keys are encoder outputs, queries decoder outputs (Hd)
+        n += {None: 0, "dot": 0, "general": Hk * Hd, "additive": Hd * Hd + Hk * Hd + Hd}[self.attention]
+        n += 0 if self.attention is None else (Hk + Hd) * Hd + Hd  # the combine layer W_c, b_c
+        return n + (Hd + context) * self.tgt_vocab_size + self.tgt_vocab_size  # the output layer
+
+    def check_fits_in_memory(self, total=None):
+        """Raise a ValueError, before anything is allocated, if training this model would need
+        more than this machine's memory: its weights, their gradients and Adam's two moments."""
+        if total is None:
+            try:
+                total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+            except (ValueError, OSError, AttributeError):
+                return
+        need = 4 * self.num_params() * np.dtype(self.dtype).itemsize
+        if need > total:
+            raise ValueError(f"this model needs about {need / 2**30:,.1f} GiB for its weights, gradients and "
+                             f"optimizer state, more than this machine's {total / 2**30:,.1f} GiB; choose smaller "
+                             f"sizes (embedding_dim {self.embedding_dim}, hidden_size {self.hidden_size}, "
+                             f"vocabularies {self.src_vocab_size} and {self.tgt_vocab_size})")
 
     def to_dict(self):
         return asdict(self)

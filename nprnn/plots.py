@@ -3,8 +3,50 @@ both axes and any colour bar, and returns the Axes; none calls ``plt.show()``.
 
     ax = plot_hidden_states(hs, tokens=["i", "am", "a", "student"])
     ax.figure.savefig("hidden.png")
+
+Text is drawn as written: a token or title holding "$" is not read as mathtext. `save_figure`
+writes atomically and refuses to replace a file that is not an image (`check_image_path`).
+
+Imports: files.
 """
 import numpy as np
+
+from .files import FileProblem, atomic_write, check_output_path
+
+# The formats save_figure writes, by suffix, and how each file starts.
+IMAGE_FORMATS = {".png": (b"\x89PNG",), ".pdf": (b"%PDF",), ".svg": (b"<?xml", b"<svg")}
+
+
+def _literal(text):
+    """A label drawn as written: matplotlib reads "$...$" as mathtext, so "$" is escaped."""
+    return str(text).replace("$", r"\$")
+
+
+def _labels(tokens):
+    return [_literal(t) for t in tokens]
+
+
+def is_image(path):
+    """True if the file at `path` starts as an image of the format its suffix names."""
+    from pathlib import Path
+
+    magics = IMAGE_FORMATS.get(Path(path).suffix.lower(), ())
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except OSError:
+        return False
+    return any(head.startswith(m) for m in magics)
+
+
+def check_image_path(path):
+    """Refuse a figure path whose suffix is not .png, .pdf or .svg, or that holds a file that is
+    not an image (nprnn never replaces a file that is not its own); FileProblem says why."""
+    from pathlib import Path
+
+    if Path(path).suffix.lower() not in IMAGE_FORMATS:
+        raise FileProblem(f"{path}: a figure file must end in {', '.join(IMAGE_FORMATS)}")
+    return check_output_path(path, is_image, "figure")
 
 
 def _axes(ax, figsize):
@@ -34,7 +76,7 @@ def plot_hidden_states(hs, tokens=None, ax=None, *, max_units=64, title="hidden 
     ax = _axes(ax, (max(4.0, 0.7 * T + 2.0), max(3.0, 0.09 * shown.shape[1] + 1.5)))
     image = ax.imshow(shown.T, aspect="auto", cmap="RdBu_r", vmin=-1.0, vmax=1.0, interpolation="nearest")
     ax.set_xticks(range(T))
-    ax.set_xticklabels(tokens if tokens is not None else [str(t) for t in range(T)], rotation=0 if T < 12 else 60)
+    ax.set_xticklabels(_labels(tokens) if tokens is not None else [str(t) for t in range(T)], rotation=0 if T < 12 else 60)
     ax.set_xlabel("timestep (input token)" if tokens is not None else "timestep t")
     ax.set_ylabel(f"hidden unit (first {shown.shape[1]} of {H})" if H > shown.shape[1] else "hidden unit")
     colorbar = ax.figure.colorbar(image, ax=ax)
@@ -45,7 +87,7 @@ def plot_hidden_states(hs, tokens=None, ax=None, *, max_units=64, title="hidden 
         ax.add_patch(Rectangle((T - 1.5, -0.5), 1.0, shown.shape[1], fill=False, edgecolor="black", linewidth=2))
         ax.annotate("context", (T - 1, -0.5), xytext=(0, 4), textcoords="offset points", ha="center", va="bottom",
                     annotation_clip=False)
-    ax.set_title(title, pad=16 if context else 6)
+    ax.set_title(_literal(title), pad=16 if context else 6)
     return ax
 
 
@@ -74,7 +116,7 @@ def plot_loss(history, ax=None, *, title="training"):
         h2, l2 = acc.get_legend_handles_labels()
         handles, labels = handles + h2, labels + l2
     ax.legend(handles, labels, loc="center right")
-    ax.set_title(title)
+    ax.set_title(_literal(title))
     return ax
 
 
@@ -112,7 +154,7 @@ def plot_gates(gates, tokens=None, axes=None, *, max_units=32, title="LSTM gates
         image = ax.imshow(shown.T, aspect="auto", cmap=cmap, vmin=lo, vmax=1.0, interpolation="nearest")
         ax.set_title(name)
         ax.set_xticks(range(T))
-        ax.set_xticklabels(labels, rotation=0 if T < 8 else 60)
+        ax.set_xticklabels(_labels(labels), rotation=0 if T < 8 else 60)
         ax.set_xlabel("timestep")
         colorbar = ax.figure.colorbar(image, ax=ax)
         colorbar.set_label(f"{k}_t[unit]")
@@ -150,9 +192,9 @@ def plot_gradient_norms(norms, tokens=None, ax=None, *, title="gradient norm rea
         if len(tokens) != T:
             raise ValueError(f"tokens must have one label per timestep ({T}), got {len(tokens)}")
         ax.set_xticks(range(T))
-        ax.set_xticklabels(tokens, rotation=60)
+        ax.set_xticklabels(_labels(tokens), rotation=60)
     ax.legend()
-    ax.set_title(title)
+    ax.set_title(_literal(title))
     return ax
 
 
@@ -168,16 +210,21 @@ def figure_dir(name):
 
 
 def save_figure(ax_or_fig, path, dpi=110, quiet=False):
-    """Save the figure of an Axes (or a Figure, or a sequence of Axes) as PNG, close it, print
-    where it went (unless quiet), and return the path."""
+    """Save the figure of an Axes (or a Figure, or a sequence of Axes) as PNG (or the format of
+    the suffix: .pdf, .svg), atomically, close it, print where it went (unless quiet), and
+    return the path. A path holding a file that is not an image is refused (FileProblem)."""
     import matplotlib.pyplot as plt
+    from pathlib import Path
 
     fig = ax_or_fig
     if isinstance(fig, (list, tuple, np.ndarray)):
         fig = fig[0]
     fig = getattr(fig, "figure", fig)
-    fig.savefig(path, dpi=dpi)
-    plt.close(fig)
+    check_image_path(path)
+    try:
+        atomic_write(path, lambda f: fig.savefig(f, dpi=dpi, format=Path(path).suffix.lower()[1:]))
+    finally:
+        plt.close(fig)
     if not quiet:
         print(f"saved figure: {path}")
     return path
@@ -200,12 +247,12 @@ def plot_attention(weights, src_tokens=None, tgt_tokens=None, ax=None, *, title=
     ax = _axes(ax, (max(3.5, 0.45 * S + 2.2), max(3.0, 0.4 * T + 1.5)))
     image = ax.imshow(weights, aspect="auto", cmap="Greys", vmin=0.0, vmax=1.0, interpolation="nearest")
     ax.set_xticks(range(S))
-    ax.set_xticklabels(src_tokens if src_tokens is not None else range(S), rotation=0 if S < 12 else 60)
+    ax.set_xticklabels(_labels(src_tokens) if src_tokens is not None else range(S), rotation=0 if S < 12 else 60)
     ax.set_yticks(range(T))
-    ax.set_yticklabels(tgt_tokens if tgt_tokens is not None else range(T))
+    ax.set_yticklabels(_labels(tgt_tokens) if tgt_tokens is not None else range(T))
     ax.set_xlabel("source token")
     ax.set_ylabel("output token")
     colorbar = ax.figure.colorbar(image, ax=ax)
     colorbar.set_label("attention weight")
-    ax.set_title(title)
+    ax.set_title(_literal(title))
     return ax

@@ -39,6 +39,7 @@ class Seq2Seq(Module):
     def __init__(self, src_vocab_size, tgt_vocab_size, embedding_dim=64, hidden_size=256, *, rng=None, **options):
         super().__init__()
         self.config = c = Seq2SeqConfig(src_vocab_size, tgt_vocab_size, embedding_dim, hidden_size, **options)
+        c.check_fits_in_memory()  # refuse absurd sizes before allocating anything
         rng = as_rng(rng)
         common = dict(cell=c.cell, num_layers=c.num_layers, dropout=c.dropout, rng=rng, dtype=c.dtype)
         self.encoder = self.add_module("encoder", Encoder(c.src_vocab_size, c.embedding_dim, c.hidden_size,
@@ -63,8 +64,9 @@ class Seq2Seq(Module):
         """Run the encoder: src (S, B) -> (the Memory the decoder reads, its initial states:
         one per layer). ``src_lengths=None`` reads each column's length off its padding."""
         check_ids("src", src, (None, None), self.config.src_vocab_size)
-        if src.shape[1] == 0:
-            raise ValueError(f"src must hold at least one sentence (shape (S, B) with B >= 1), got {src.shape}")
+        if 0 in src.shape:
+            raise ValueError(f"src must hold at least one sentence and one timestep (shape (S, B) with S, B >= 1; "
+                             f"an empty sentence is a column of <pad> with length 0), got {src.shape}")
         if src_lengths is None:
             lengths = lengths_from_padding(src, "src")
         else:

@@ -15,10 +15,30 @@ import numpy as np
 
 from .config import Seq2SeqConfig, TrainConfig, options
 from .data.batching import make_batches
-from .data.vocab import Vocab
+from .data.vocab import SPECIALS, Vocab
 from .optim import Adam, clip_grad_norm_
 from .seq2seq import Seq2Seq
 from .translate import Translator, evaluate
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss or the gradient stopped being finite: training stopped at once, before the bad
+    step could reach the weights. ``saved`` is the history record whose weights the checkpoint
+    holds (None if this run saved nothing), ``history`` the epochs completed."""
+
+    def __init__(self, epoch, step, lr, what, history, saved):
+        self.epoch, self.step, self.lr, self.history, self.saved = epoch, step, lr, history, saved
+        super().__init__(f"training diverged at epoch {epoch}, step {step}: the {what} is not finite at learning "
+                         f"rate {lr:g}; try a smaller one, such as {lr / 10:g}")
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during training: the best weights so far are in the model and, if a checkpoint
+    was asked for, in it; ``saved`` is that epoch's history record (None: nothing was saved)."""
+
+    def __init__(self, history, saved):
+        self.history, self.saved = history, saved
+        super().__init__("interrupted")
 
 
 def _score(record):
@@ -26,16 +46,29 @@ def _score(record):
     return (record["valid_exact"], record["valid_bleu"], -record["valid_loss"])
 
 
+class _NotFinite(ArithmeticError):
+    def __init__(self, step, what):
+        super().__init__(what)
+        self.step, self.what = step, what
+
+
 def train_epoch(model, optimizer, batches, config, rng):
-    """One pass over `batches` in training mode -> (mean loss per target token, tokens)."""
+    """One pass over `batches` in training mode -> (mean loss per target token, tokens).
+
+    A loss or a gradient that is not finite stops it before the optimizer steps (_NotFinite)."""
     model.train()
     total_loss = total_tokens = 0
-    for batch in batches:
+    for step, batch in enumerate(batches, start=1):
         model.zero_grad()
         loss = model.loss(batch.src, batch.tgt, batch.src_lengths, teacher_forcing=config.teacher_forcing, rng=rng)
+        if not np.isfinite(loss):
+            raise _NotFinite(step, "loss")
         model.backward()
-        clip_grad_norm_(model.grads, config.clip)
+        if not np.isfinite(clip_grad_norm_(model.grads, config.clip)):  # the norm before clipping
+            raise _NotFinite(step, "gradient")
         optimizer.step()
+        if not np.isfinite(loss + sum(float(p.sum()) for p in model.parameters())):  # huge steps end in inf
+            raise _NotFinite(step, "weights")
         n = int((batch.tgt[1:] != 0).sum())  # real target tokens in the batch
         total_loss += loss * n
         total_tokens += n
@@ -55,47 +88,75 @@ def fit(translator, train_pairs, valid_pairs, *, rng=None, checkpoint=None, meta
     Training stops after `patience` epochs without improvement, or on Ctrl-C (keeping what it
     has). Returns the history: one dict per epoch (its training seconds, training loss, and the
     validation loss, exact match, token accuracy and BLEU). The model is left in eval mode.
+
+    A loss or gradient that is not finite raises `TrainingDiverged` at once; Ctrl-C raises
+    `TrainingInterrupted` after saving the best weights so far if they are not saved yet (a
+    second Ctrl-C during that save quits at once, leaving the file as it was). Both say which
+    epoch's weights the checkpoint holds. No weight that is not finite is ever saved.
     """
     config = TrainConfig(**settings)
     model = translator.model
     src_ids = translator.encode([s for s, _ in train_pairs])
     tgt_ids = [translator.tgt_vocab.encode(translator.tokenize(t), sos=True, eos=True) for _, t in train_pairs]
     optimizer = Adam(model.params, model.grads, lr=config.lr)
-    history, best, best_state, stale = [], None, None, 0
+    history, best, best_state, stale, saved = [], None, None, 0, None
     start = time.perf_counter()
+
+    def save(record):  # the weights now in the model, as `record`'s epoch; no timings, so one seed, one file
+        history_without_timings = [{k: v for k, v in r.items() if k != "seconds"} for r in history[:record["epoch"]]]
+        translator.save(checkpoint, {**(meta or {}), "history": history_without_timings, "epoch": record["epoch"]})
+        return record
+
+    def restore():  # the best weights so far back into the model, in evaluation mode
+        model.eval()
+        if best_state is not None:
+            model.load_state_dict(best_state)
+
     try:
         for epoch in range(1, config.epochs + 1):
             t0 = time.perf_counter()
             optimizer.lr = config.lr * config.lr_decay ** (epoch - 1)  # exponential decay, once per epoch
-            batches = make_batches(src_ids, tgt_ids, config.batch_size, rng=rng)
-            loss, tokens = train_epoch(model, optimizer, batches, config, rng)
-            seconds = time.perf_counter() - t0
-            result = evaluate(translator, valid_pairs)
-            record = dict(epoch=epoch, seconds=seconds, loss=loss, valid_loss=result["loss"],
-                          valid_exact=result["exact"], valid_bleu=result["bleu"],
-                          valid_token_accuracy=result["token_accuracy"])
+            try:
+                loss, tokens = train_epoch(model, optimizer, make_batches(src_ids, tgt_ids, config.batch_size, rng=rng),
+                                           config, rng)
+            except _NotFinite as e:
+                restore()
+                raise TrainingDiverged(epoch, e.step, optimizer.lr, e.what, history, saved) from None
+            record = _validate(translator, valid_pairs, epoch, time.perf_counter() - t0, loss)
             history.append(record)
             improved = best is None or _score(record) > _score(best)
             if improved:
                 best, best_state, stale = record, model.state_dict(), 0
-                if checkpoint is not None:
-                    # without the timings, so that one seed always gives the same bytes
-                    saved = [{k: v for k, v in r.items() if k != "seconds"} for r in history]
-                    translator.save(checkpoint, {**(meta or {}), "history": saved, "epoch": epoch})
+                saved = save(record) if checkpoint is not None else None
             else:
                 stale += 1
-            log(f"epoch {epoch:3d}/{config.epochs}  loss {loss:.4f}  {tokens / seconds:8,.0f} tok/s  "
-                f"elapsed {time.perf_counter() - start:6.1f}s  valid loss {result['loss']:.4f}  "
-                f"exact {100 * result['exact']:5.1f}%  BLEU {result['bleu']:5.1f}{'  *' if improved else ''}")
+            log(_progress_line(record, config.epochs, tokens, time.perf_counter() - start, improved))
             if stale >= config.patience:
                 log(f"stopping early: no improvement in {config.patience} epochs")
                 break
     except KeyboardInterrupt:
-        log("interrupted: keeping the best weights so far" + (f" (saved in {checkpoint})" if best else ""))
-    model.eval()
-    if best_state is not None:
-        model.load_state_dict(best_state)
+        restore()
+        if checkpoint is not None and best is not None and saved is not best:  # stopped before or during its save
+            try:
+                saved = save(best)
+            except KeyboardInterrupt:  # a second Ctrl-C: quit now; the save left the file as it was
+                raise TrainingInterrupted(history, saved) from None
+        raise TrainingInterrupted(history, saved if checkpoint is not None else best) from None
+    restore()
     return history
+
+
+def _validate(translator, valid_pairs, epoch, seconds, loss):
+    """The history record of an epoch: its training time and loss, and the validation scores."""
+    result = evaluate(translator, valid_pairs)
+    return dict(epoch=epoch, seconds=seconds, loss=loss, valid_loss=result["loss"], valid_exact=result["exact"],
+                valid_bleu=result["bleu"], valid_token_accuracy=result["token_accuracy"])
+
+
+def _progress_line(r, epochs, tokens, elapsed, improved):
+    return (f"epoch {r['epoch']:3d}/{epochs}  loss {r['loss']:.4f}  {tokens / r['seconds']:8,.0f} tok/s  "
+            f"elapsed {elapsed:6.1f}s  valid loss {r['valid_loss']:.4f}  exact {100 * r['valid_exact']:5.1f}%  "
+            f"BLEU {r['valid_bleu']:5.1f}{'  *' if improved else ''}")
 
 
 def _describe(c, t, seed, num_params):
@@ -129,6 +190,10 @@ def train_task(task, *, out=None, seed=0, log=print, **settings):
     train_config = TrainConfig(**{k: s[k] for k in train_names if k in s})
     src_vocab = Vocab.build((task.tokenize(a) for a, _ in task.train), min_freq=train_config.min_freq)
     tgt_vocab = Vocab.build((task.tokenize(b) for _, b in task.train), min_freq=train_config.min_freq)
+    for side, vocab in (("source", src_vocab), ("target", tgt_vocab)):
+        if len(vocab) <= len(SPECIALS):
+            raise ValueError(f"the training {side} sentences hold no token (min_freq {train_config.min_freq}): "
+                             f"nothing to learn")
     init_seed, batch_seed = np.random.SeedSequence(seed).spawn(2)
     model = Seq2Seq(len(src_vocab), len(tgt_vocab), rng=np.random.default_rng(init_seed),
                     **{k: s[k] for k in model_names if k in s})

@@ -17,7 +17,7 @@ README = (ROOT.parent / "README.md").read_text(encoding="utf-8")
 
 # The layers, bottom first: a module may import only modules of earlier layers (or its own).
 LAYERS = [
-    {"checks", "functional"},
+    {"checks", "functional", "files"},
     {"data"},
     {"module"},
     {"cells"},
@@ -79,7 +79,7 @@ def test_each_module_imports_only_the_layers_below_it(path):
 
 def test_the_data_layer_imports_nothing_from_the_model():
     for path in (ROOT / "data").glob("*.py"):
-        assert nprnn_imports(path) <= {"data", "checks"}, path
+        assert nprnn_imports(path) <= {"data", "checks", "files"}, path
 
 
 def test_every_module_says_what_it_holds_and_is_in_the_readme():
@@ -91,10 +91,19 @@ def test_every_module_says_what_it_holds_and_is_in_the_readme():
         assert f"`nprnn/{path.name}`" in README, f"{path.name} is missing from the README's layout table"
 
 
-def test_no_class_over_150_lines_and_no_function_over_60():
+def _code_lines(node):
+    """Lines of a class or function, its docstring left out."""
+    length = node.end_lineno - node.lineno
+    first = node.body[0]
+    if isinstance(first, ast.Expr) and isinstance(getattr(first, "value", None), ast.Constant):
+        length -= first.end_lineno - first.lineno + 1
+    return length
+
+
+def test_no_class_over_150_code_lines_and_no_function_over_60():
     for path in FILES:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            length = getattr(node, "end_lineno", 0) - getattr(node, "lineno", 0)
+            length = _code_lines(node) if isinstance(node, (ast.ClassDef, ast.FunctionDef)) else 0
             if isinstance(node, ast.ClassDef):
                 assert length <= 150, f"{path.name}: class {node.name} has {length} lines"
             elif isinstance(node, ast.FunctionDef):

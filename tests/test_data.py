@@ -57,34 +57,68 @@ def test_batches_cover_every_row_once_group_by_length_and_are_seeded():
     assert not all(np.array_equal(a.index, b.index) for a, b in zip(batches, other))
 
 
-def test_read_tsv_skips_and_counts(tmp_path):
+def test_read_tsv_skips_blank_lines_and_ignores_the_attribution(tmp_path):
     path = tmp_path / "fra.txt"
     path.write_text(
         "Go.\tVa !\tCC-BY 2.0 (France) Attribution: tatoeba.org #2877272 (CM) & #1158250 (Wittydev)\n"
         "\n"
-        "no tab here\n"
-        "Hi.\tSalut !\n"
-        "\tempty source\n"
+        "Hi.\tSalut !\tCC-BY\n"
         "   \n"
-        "Run!\tCours !\n",
+        "Run!\tCours !\tCC-BY\n",
         encoding="utf-8",
     )
     corpus = read_tsv(path)
     assert corpus.pairs == [("Go.", "Va !"), ("Hi.", "Salut !"), ("Run!", "Cours !")]
-    assert (corpus.blank, corpus.malformed) == (2, 2)
+    assert corpus.blank == 2
+    assert read_tsv(path, swap_columns=True).pairs[0] == ("Va !", "Go.")
+
+
+def test_read_tsv_splits_lines_at_newlines_only(tmp_path):
+    path = tmp_path / "odd.tsv"
+    path.write_bytes("a\u2028b\x0cc\x85d\tx\u2029y\r\nrun\tcours\n".encode("utf-8"))
+    assert read_tsv(path).pairs == [("a\u2028b\x0cc\x85d", "x\u2029y"), ("run", "cours")]
+
+
+@pytest.mark.parametrize("text, match", [
+    ("\n\njust text\n", r"line 3 has 1 tab-separated fields"),
+    ("a\tb\nc\td\te\n", r"line 2 has 3 tab-separated fields, but line 1 has 2"),
+    ("a\tb\n\tc\n", r"line 2 has an empty source"),
+    ("a\tb\nc\t \n", r"line 2 has an empty target"),
+    ("\n\n", r"holds no source<TAB>target line \(2 blank lines\)"),
+    ("a\tb\tc\td\n", r"line 1 has 4 tab-separated fields"),
+])
+def test_read_tsv_names_the_line_of_a_problem(tmp_path, text, match):
+    path = tmp_path / "bad.tsv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=match):
+        read_tsv(path)
 
 
 def test_read_tsv_errors(tmp_path):
-    with pytest.raises(FileNotFoundError, match="no such corpus file"):
+    with pytest.raises(ValueError, match="no such file"):
         read_tsv(tmp_path / "missing.tsv")
-    empty = tmp_path / "empty.tsv"
-    empty.write_text("\n\njust text\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"no usable source<TAB>target pair \(2 blank and 1 malformed"):
-        read_tsv(empty)
+    with pytest.raises(ValueError, match="is a directory"):
+        read_tsv(tmp_path)
     binary = tmp_path / "bin.tsv"
-    binary.write_bytes(b"\xff\xfe\x00a\tb")
-    with pytest.raises(ValueError, match="not UTF-8"):
+    binary.write_bytes(b"ok\tfine\nbad \xff\tb\n")
+    with pytest.raises(ValueError, match="line 2 is not UTF-8"):
         read_tsv(binary)
+
+
+def test_tsv_task_removes_duplicates_and_splits_by_source(tmp_path):
+    lines = [f"s{i}\tt{i}-{j}" for i in range(60) for j in range(3)] + ["s1\tt1-0"] * 4  # 4 repeats
+    lines += ["long " * 120 + "\tlong"]
+    path = tmp_path / "c.tsv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    task = load_task(f"tsv:{path}")
+    assert task.skipped == {"blank lines": 0, "duplicate pairs": 4, "pairs longer than 100 tokens": 1}
+    train_sources = {s for s, _ in task.train}
+    assert not train_sources & {s for s, _ in task.valid} and not train_sources & {s for s, _ in task.test}
+    assert len(task.train) + len(task.valid) + len(task.test) == 180  # every distinct short pair, once
+    for split in (task.valid, task.test):  # all three translations of a sentence travel together
+        assert all(sum(s == t for t, _ in split) == 3 for s, _ in split)
+    assert len({s for s, _ in task.test}) == 6  # 10% of the 60 sources
+    assert load_task(f"tsv:{path}").test == task.test  # the same split every time
 
 
 def test_bundled_corpus_is_what_the_grammar_makes():
@@ -157,5 +191,5 @@ def test_load_task_errors(tmp_path):
         load_task("tsv:")
     small = tmp_path / "two.tsv"
     small.write_text("a\tb\nc\td\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="at least 3"):
+    with pytest.raises(ValueError, match="2 distinct source sentences are too few"):
         load_task(f"tsv:{small}")

@@ -1,42 +1,77 @@
-"""Reading tab-separated parallel corpora (the Tatoeba / manythings.org format).
+"""Reading tab-separated parallel corpora (the Tatoeba / manythings.org format), and splitting
+them honestly.
 
-Each line is ``source<TAB>target``, optionally followed by more tab-separated fields (Tatoeba's
-attribution), which are ignored. Blank lines are skipped; lines without a non-empty source and
-target are skipped too, and both are counted, so a user learns how much of a file was used.
+Each line is ``source<TAB>target``, optionally followed by a third field (Tatoeba's
+attribution), which is ignored; every line must have the same number of fields. Lines are split
+at "\\n" only (see files.read_lines), so a U+2028 inside a sentence stays in it; invalid UTF-8,
+a changing number of columns or an empty source or target is refused with its line number.
+Blank lines are skipped and counted.
+
+`split_by_source` removes duplicate pairs, then splits by source sentence: every translation
+of one sentence lands on the same side, so no test sentence was seen in training.
+
+Imports: files (from the package above: it knows nothing of the model).
 """
-from pathlib import Path
 from typing import NamedTuple
+
+import numpy as np
+
+from ..files import read_lines
 
 
 class Corpus(NamedTuple):
-    """pairs: list of (source, target) strings; blank, malformed: lines skipped."""
+    """pairs: list of (source, target) strings, in file order; blank: lines skipped."""
 
     pairs: list
     blank: int
-    malformed: int
 
 
-def read_tsv(path):
-    """Read a tab-separated parallel corpus; a file with no usable pair is a ValueError."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no such corpus file: {path}")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise ValueError(f"{path} is not UTF-8 text (byte {e.start}): expected source<TAB>target lines") from None
-    pairs, blank, malformed = [], 0, 0
-    for line in text.splitlines():
+def read_tsv(path, *, swap_columns=False):
+    """Read a tab-separated parallel corpus; a ValueError (files.FileProblem) names the line of
+    any problem. swap_columns=True reads column 2 as the source and column 1 as the target."""
+    pairs, blank, columns = [], 0, None
+    for number, line in enumerate(read_lines(path), start=1):
         if not line.strip():
             blank += 1
             continue
         fields = line.split("\t")
-        if len(fields) < 2 or not fields[0].strip() or not fields[1].strip():
-            malformed += 1
-            continue
-        pairs.append((fields[0].strip(), fields[1].strip()))
+        if columns is None:
+            columns = (len(fields), number)
+            if not 2 <= len(fields) <= 3:
+                raise ValueError(f"{path} line {number} has {len(fields)} tab-separated fields; expected "
+                                 f"source<TAB>target, optionally <TAB>attribution")
+        elif len(fields) != columns[0]:
+            raise ValueError(f"{path} line {number} has {len(fields)} tab-separated fields, "
+                             f"but line {columns[1]} has {columns[0]}")
+        source, target = (fields[1], fields[0]) if swap_columns else (fields[0], fields[1])
+        if not source.strip() or not target.strip():
+            raise ValueError(f"{path} line {number} has an empty {'source' if not source.strip() else 'target'}")
+        pairs.append((source.strip(), target.strip()))
     if not pairs:
-        raise ValueError(
-            f"{path} holds no usable source<TAB>target pair ({blank} blank and {malformed} malformed lines)"
-        )
-    return Corpus(pairs, blank, malformed)
+        raise ValueError(f"{path} holds no source<TAB>target line ({blank} blank lines)")
+    return Corpus(pairs, blank)
+
+
+def split_by_source(pairs, fractions, seed):
+    """(pairs without duplicates split into len(fractions) + 1 parts, number of duplicates).
+
+    fractions: the sizes of the later parts (validation, test) as fractions of the distinct
+    source sentences; the first part (training) gets the rest. Sources are shuffled by `seed`
+    and dealt out whole: all the translations of a sentence go to one part.
+    """
+    unique = list(dict.fromkeys(pairs))  # the first of each duplicate pair, in file order
+    by_source = {}
+    for source, target in unique:
+        by_source.setdefault(source, []).append((source, target))
+    sources = list(by_source)
+    order = np.random.default_rng(seed).permutation(len(sources))
+    sizes = [max(1, int(round(f * len(sources)))) for f in fractions]
+    if sum(sizes) >= len(sources):
+        raise ValueError(f"{len(sources)} distinct source sentences are too few to hold out {sizes} of them "
+                         f"and train on the rest")
+    bounds = np.cumsum([len(sources) - sum(sizes)] + sizes)
+    parts, start = [], 0
+    for end in bounds:
+        parts.append([pair for i in order[start:end] for pair in by_source[sources[i]]])
+        start = end
+    return parts, len(pairs) - len(unique)

@@ -3,7 +3,8 @@ synthetic character-level tasks. Each has fixed train / valid / test splits (the
 time, whatever the training seed) and defaults that train it well.
 
     toy-en-fr    the bundled corpus (see toy_en_fr.py); word level
-    tsv:PATH     a tab-separated parallel corpus, split 80/10/10 by a fixed shuffle; word level
+    tsv:PATH     a tab-separated parallel corpus: duplicates removed, split 80/10/10 by source
+                 sentence (a fixed shuffle); pairs longer than max_length tokens skipped; word level
     reverse      "hello" -> "olleh"
     addition     "12+345" -> "357", a and b in 0..999 (as in Deep Learning from Scratch 2)
     dates        "Tue, Sep 27, 1994", "27 SEPTEMBER 1994", "9/27/94", ... -> "1994-09-27"
@@ -13,7 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .corpus import read_tsv
+from ..checks import check_positive_int
+from .corpus import read_tsv, split_by_source
 from .vocab import TOKENIZERS
 
 DATA_SEED = 12345  # the splits of the generated tasks; not the training seed
@@ -27,7 +29,7 @@ class Task:
     valid: list
     test: list
     defaults: dict = field(default_factory=dict)  # settings that differ from the configs' defaults
-    skipped: tuple = (0, 0)  # (blank, malformed) lines of a TSV file that were not used
+    skipped: dict = field(default_factory=dict)  # what reading a corpus left out: {"blank lines": n, ...}
 
     def tokenize(self, text):
         return TOKENIZERS[self.tokenizer][0](text)
@@ -135,29 +137,36 @@ def toy_en_fr_task():
     return Task("toy-en-fr", "word", *splits, _defaults("toy-en-fr"))
 
 
-def tsv_task(path):
-    """A TSV corpus split 80 / 10 / 10 by a fixed shuffle (the same split every time)."""
+MAX_LENGTH = 100  # tokens: longer pairs are skipped (and counted), so one huge line cannot eat the memory
+
+
+def tsv_task(path, *, max_length=MAX_LENGTH):
+    """A TSV corpus: duplicate pairs removed, pairs with a side longer than `max_length` word
+    tokens skipped, then split 80 / 10 / 10 by source sentence with a fixed shuffle (the same
+    split every time; all translations of a sentence on one side)."""
+    max_length = check_positive_int("max_length", max_length)
     corpus = read_tsv(path)
-    pairs = corpus.pairs
-    if len(pairs) < 3:
-        raise ValueError(f"{path} has {len(pairs)} usable pairs; at least 3 are needed to train, validate and test")
-    order = np.random.default_rng(DATA_SEED).permutation(len(pairs))
-    n_valid = n_test = max(1, len(pairs) // 10)
-    n_train = len(pairs) - n_valid - n_test
-    split = [[pairs[i] for i in order[a:b]] for a, b in ((0, n_train), (n_train, n_train + n_valid), (n_train + n_valid, None))]
-    return Task(f"tsv:{path}", "word", *split, _defaults("tsv"), skipped=(corpus.blank, corpus.malformed))
+    tokenize = TOKENIZERS["word"][0]
+    kept = [p for p in corpus.pairs if len(tokenize(p[0])) <= max_length and len(tokenize(p[1])) <= max_length]
+    if not kept:
+        raise ValueError(f"every pair of {path} has a side longer than max_length={max_length} tokens")
+    (train, valid, test), duplicates = split_by_source(kept, (0.1, 0.1), DATA_SEED)
+    skipped = {"blank lines": corpus.blank, "duplicate pairs": duplicates,
+               f"pairs longer than {max_length} tokens": len(corpus.pairs) - len(kept)}
+    return Task(f"tsv:{path}", "word", train, valid, test, _defaults("tsv"), skipped=skipped)
 
 
 TASK_NAMES = ("toy-en-fr", "reverse", "addition", "dates", "tsv:PATH")
 _BUILDERS = {"toy-en-fr": toy_en_fr_task, "reverse": reverse_task, "addition": addition_task, "dates": dates_task}
 
 
-def load_task(spec):
-    """A Task by name: one of TASK_NAMES (with a real path after "tsv:")."""
+def load_task(spec, *, max_length=MAX_LENGTH):
+    """A Task by name: one of TASK_NAMES (with a real path after "tsv:"); max_length applies to
+    corpora read from files."""
     if spec.startswith("tsv:"):
         if not spec[4:]:
             raise ValueError("task tsv:PATH needs a path after 'tsv:'")
-        return tsv_task(spec[4:])
+        return tsv_task(spec[4:], max_length=max_length)
     if spec not in _BUILDERS:
         raise ValueError(f"unknown task {spec!r}; expected one of {', '.join(TASK_NAMES)}")
     return _BUILDERS[spec]()
