@@ -135,6 +135,7 @@ META_CHECKS = {
     "tokenizer": (lambda v: isinstance(v, (str, dict)), "a tokenizer name or description"),
     "max_len": (lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 10_000, "an int in 1..10000"),
     "task": (lambda v: isinstance(v, str), "a task name"),
+    "corpus": (lambda v: v is None or isinstance(v, dict), "the options a corpus was read with"),
 }
 
 

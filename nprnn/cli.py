@@ -67,12 +67,25 @@ def _print(*args):
     print(*args, flush=True)
 
 
-def _load_task(spec, max_length=None):
+def _corpus_options(args, saved=None):
+    """The CorpusOptions of the flags given, over those a checkpoint saved (or the defaults)."""
+    from dataclasses import fields
+
+    from .data.tasks import CorpusOptions
+
+    given = {f.name: getattr(args, f.name) for f in fields(CorpusOptions) if getattr(args, f.name, None) is not None}
+    try:
+        return CorpusOptions(**{**(saved or {}), **given})
+    except (TypeError, ValueError) as e:
+        raise UserError(str(e)) from None
+
+
+def _load_task(spec, corpus=None):
     from .data import load_task
-    from .data.tasks import MAX_LENGTH
+    from .data.tasks import CorpusOptions
 
     try:
-        return load_task(spec, max_length=max_length or MAX_LENGTH)
+        return load_task(spec, corpus or CorpusOptions())
     except ValueError as e:
         raise UserError(str(e)) from None
 
@@ -143,12 +156,12 @@ def _holds(out, record):
 
 def _train(args, task):
     from .checkpoint import CheckpointError, check_checkpoint_path
-    from .train import TrainingDiverged, TrainingInterrupted, train_task
+    from .train import Progress, TrainingDiverged, TrainingInterrupted, train_task
 
     _check_output(check_checkpoint_path, args.out)
     settings = {f.name: getattr(args, f.name, None) for f in _setting_fields()}
     try:
-        return train_task(task, out=args.out, seed=args.seed, log=_print, **settings)
+        return train_task(task, out=args.out, seed=args.seed, log=_print, progress=Progress(), **settings)
     except (CheckpointError, ValueError) as e:
         raise UserError(str(e)) from None
     except TrainingDiverged as e:
@@ -158,7 +171,7 @@ def _train(args, task):
 
 
 def cmd_train(args):
-    task = _load_task(args.task, args.max_length)
+    task = _load_task(args.task, _corpus_options(args))
     if any(task.skipped.values()):
         _print(f"read {args.task[4:]}: skipped " + ", ".join(f"{n} {what}" for what, n in task.skipped.items() if n))
     _, history, test = _train(args, task)
@@ -246,7 +259,7 @@ def cmd_evaluate(args):
     spec = args.task or trained_on
     if not spec:
         raise UserError("the checkpoint names no task; give --task")
-    task = _load_task(spec, args.max_length)
+    task = _load_task(spec, _corpus_options(args, meta.get("corpus") if spec == trained_on else None))
     if task.tokenizer != translator.tokenizer or (trained_on and spec != trained_on and not
                                                  (spec.startswith("tsv:") and trained_on.startswith("tsv:"))):
         raise UserError(f"{args.checkpoint} was trained on task {trained_on or '?'} ({translator.tokenizer} tokens); "
@@ -305,9 +318,26 @@ def _setting_flags(p, skip=()):
     p.add_argument("--seed", type=non_negative_int, default=0, help="seed of everything random (default 0)")
 
 
-def _max_length_flag(p):
+def _corpus_flags(p):
+    """How a tsv:PATH task reads and splits its file (nprnn.data.tasks.CorpusOptions)."""
     p.add_argument("--max-length", type=positive_int, metavar="N",
-                   help="skip corpus pairs with a side longer than N tokens (default 100)")
+                   help="tsv: skip pairs with a side longer than N word tokens (default 100)")
+    p.add_argument("--max-pairs", type=positive_int, metavar="N", help="tsv: read only the first N pairs")
+    p.add_argument("--swap-columns", action="store_true", default=None, help="tsv: translate column 2 into column 1")
+    p.add_argument("--valid-fraction", type=_fraction, metavar="F", help="tsv: sources held out to validate (default 0.1)")
+    p.add_argument("--test-fraction", type=_fraction, metavar="F", help="tsv: sources held out to test (default 0.1)")
+    p.add_argument("--valid", dest="valid_file", metavar="FILE", help="tsv: a validation file instead of a split")
+    p.add_argument("--test", dest="test_file", metavar="FILE", help="tsv: a test file instead of a split")
+
+
+def _fraction(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < 0.5:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 0.5), got {text!r}")
+    return value
 
 
 def build_parser():
@@ -327,7 +357,7 @@ def build_parser():
     p.add_argument("--out", required=True, metavar="PATH",
                    help="checkpoint file to write (.npz): a new file, or an nprnn checkpoint to replace")
     _setting_flags(p)
-    _max_length_flag(p)
+    _corpus_flags(p)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("translate", help="translate text with a checkpoint, one output line per input line")
@@ -343,7 +373,7 @@ def build_parser():
     p.add_argument("--checkpoint", required=True, metavar="PATH")
     p.add_argument("--task", metavar="TASK", help="default: the task the checkpoint was trained on")
     _beam_flag(p)
-    _max_length_flag(p)
+    _corpus_flags(p)
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("plot", help="figures from a checkpoint: plot hidden ... (the encoder's states per token)")

@@ -81,7 +81,7 @@ class Seq2SeqConfig:
                                        choices=SCORES)
     peeky: bool = _option(False, "the context beside every decoder input and every input of the output layer", "bool")
     reverse_source: bool = _option(False, "read each source sentence backwards (Sutskever et al. 2014)", "bool")
-    dropout: float = _option(0.0, "inverted dropout between stacked layers, in training mode only", "float",
+    dropout: float = _option(0.0, "inverted dropout on the embeddings, between layers and before the output layer (training only)", "float",
                              interval=(0, 1, False, True))
     dtype: str = _option("float64", "float precision", "choice", choices=("float32", "float64"))
 
@@ -151,6 +151,11 @@ class TrainConfig:
                                      interval=(0, 1, False, False))
     min_freq: int = _option(1, "tokens seen fewer times in training become <unk>", "int")
     max_len: int = _option(50, "longest translation, in tokens", "int")
+    label_smoothing: float = _option(0.0, "the target's probability spread over the vocabulary (Szegedy et al. 2016)",
+                                     "float", interval=(0, 1, False, True))
+    time_limit: float = _option(0.0, "stop training after this many seconds, keeping the best (0: no limit)", "float",
+                                interval=(0, math.inf, False, True))
+    valid_sentences: int = _option(500, "validation sources decoded after each epoch (the first N)", "int")
 
     def __post_init__(self):
         _check_all(self)

@@ -38,7 +38,9 @@ class Memory(NamedTuple):
 class Decoder(Module):
     """Parameters: ``embedding.W``, one cell per layer (``cell.*``, ``cell_l1.*`` ...),
     ``attention.*`` if it attends, and ``out.W``, ``out.b`` (-> logits over the vocabulary).
-    Dropout (probability ``dropout``, training mode only) acts between layers.
+    Dropout (probability ``dropout``, training mode only) acts on the embeddings
+    (``dropout_l0``), between layers (``dropout_l1`` ...) and before the output layer
+    (``dropout_out``).
     """
 
     def __init__(self, vocab_size, embedding_dim, hidden_size, *, cell="lstm", num_layers=1, attention=None,
@@ -60,8 +62,8 @@ class Decoder(Module):
             self.attention = self.add_module("attention", Attention(hidden_size, memory_size or hidden_size, attention,
                                                                     rng=rng, dtype=dtype))
         self.out = self.add_module("out", Linear(hidden_size + context_size, vocab_size, rng=rng, dtype=dtype))
-        self.dropouts = [self.add_module(f"dropout_l{layer}", Dropout(dropout, rng=rng.integers(2**63)))
-                         for layer in range(1, self.num_layers)]
+        self.dropouts = [self.add_module(f"dropout_l{layer}", Dropout(dropout)) for layer in range(self.num_layers)]
+        self.dropout_out = self.add_module("dropout_out", Dropout(dropout))
 
     def _beside_context(self, x, memory):
         """x (T, B, X) -> [x; context] (T, B, X + H): the peeky decoder's inputs."""
@@ -70,13 +72,13 @@ class Decoder(Module):
     def forward(self, tgt_in, states, memory):
         """tgt_in (T, B) ids, each layer's initial state, the memory ->
         (logits (T, B, V), each layer's final state, attention weights (T, B, S) or None)."""
-        x = self.embedding.forward(tgt_in)
+        x = self.dropouts[0].forward(self.embedding.forward(tgt_in))
         if self.peeky:  # the context beside every input
             x = self._beside_context(x, memory)
         finals = []
         for layer, rnn in enumerate(self.layers):
             if layer > 0:
-                x = self.dropouts[layer - 1].forward(x)
+                x = self.dropouts[layer].forward(x)
             x, final = rnn.forward(x, states[layer])
             finals.append(final)
         weights = None
@@ -85,14 +87,14 @@ class Decoder(Module):
         if self.peeky:  # ... and beside every input of the output layer
             x = self._beside_context(x, memory)
         self._tape = True  # the layers keep their own tapes; this marks that they are fresh
-        return self.out.forward(x), finals, weights
+        return self.out.forward(self.dropout_out.forward(x)), finals, weights
 
     def backward(self, dlogits):
         """dlogits (T, B, V) -> (gradients of each layer's initial state, of the memory's
         outputs (or None without attention), of the context (or None unless peeky))."""
         self._pop_tape()
         H = self.hidden_size
-        dx = self.out.backward(dlogits)
+        dx = self.dropout_out.backward(self.out.backward(dlogits))
         dcontext = None
         if self.peeky:
             dx, dcontext = dx[..., :H], dx[..., H:].sum(axis=0)  # the context was used at every step
@@ -103,12 +105,12 @@ class Decoder(Module):
         for layer in reversed(range(self.num_layers)):
             dx, dstates[layer] = self.layers[layer].backward(np.ascontiguousarray(dx))
             if layer > 0:
-                dx = self.dropouts[layer - 1].backward(dx)
+                dx = self.dropouts[layer].backward(dx)
         if self.peeky:
             E = self.embedding.embedding_dim
             dx, dcontext_in = dx[..., :E], dx[..., E:].sum(axis=0)
             dcontext = dcontext + dcontext_in
-        self.embedding.backward(np.ascontiguousarray(dx))
+        self.embedding.backward(np.ascontiguousarray(self.dropouts[0].backward(dx)))
         return dstates, doutputs, dcontext
 
     def step(self, ids, states, memory):

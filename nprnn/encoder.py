@@ -44,7 +44,8 @@ class Encoder(Module):
 
     Parameters: ``embedding.W`` and one cell per layer and direction: ``cell.*`` (layer 0),
     ``cell_reverse.*`` (its right-to-left twin, if bidirectional), ``cell_l1.*`` ...
-    Dropout (probability ``dropout``, training mode only) acts between layers.
+    Dropout (probability ``dropout``, training mode only) acts on the embeddings and between
+    layers: ``dropout_l0`` before layer 0, ``dropout_l1`` before layer 1, ...
     """
 
     def __init__(self, vocab_size, embedding_dim, hidden_size, *, cell="lstm", num_layers=1, bidirectional=False,
@@ -63,8 +64,7 @@ class Encoder(Module):
             self.layers.append([Recurrent(self.add_module(layer_name(layer, reverse),
                                                           make_cell(cell, size_in, hidden_size, rng=rng, dtype=dtype)))
                                 for reverse in directions])
-        self.dropouts = [self.add_module(f"dropout_l{layer}", Dropout(dropout, rng=rng.integers(2**63)))
-                         for layer in range(1, self.num_layers)]  # before layer 1, 2, ...
+        self.dropouts = [self.add_module(f"dropout_l{layer}", Dropout(dropout)) for layer in range(self.num_layers)]
 
     @property
     def cell(self):
@@ -78,8 +78,7 @@ class Encoder(Module):
         x = self.embedding.forward(src)
         finals = []
         for layer, drivers in enumerate(self.layers):
-            if layer > 0:
-                x = self.dropouts[layer - 1].forward(x)  # between layers only
+            x = self.dropouts[layer].forward(x)  # on the embeddings, then between layers
             hs, final = drivers[0].forward(x, None, lengths)
             if self.bidirectional:  # the same layer, reading each sentence right to left
                 hs_back, final_back = drivers[1].forward(reverse_padded(x, lengths), None, lengths)
@@ -103,6 +102,5 @@ class Encoder(Module):
                 dx = dx_fwd + reverse_padded(dx_back, lengths)
             else:
                 dx, _ = drivers[0].backward(dx, dfinals[layer])
-            if layer > 0:
-                dx = self.dropouts[layer - 1].backward(dx)
+            dx = self.dropouts[layer].backward(dx)
         self.embedding.backward(dx)

@@ -112,17 +112,25 @@ class Linear(Module):
         return matmul(dy, self._params["W"].T)
 
 
-def cross_entropy(logits, targets, *, ignore_index=0):
+def cross_entropy(logits, targets, *, ignore_index=0, label_smoothing=0.0):
     """Mean softmax cross-entropy over the real tokens, and its gradient.
 
     logits (..., V) float; targets (...) int in 0..V-1. Positions whose target is
     ``ignore_index`` (default 0, <pad>: the filler after a shorter sentence's end, which is no
     word to predict; None counts every position) add nothing to the loss or the gradient, as
-    with ``torch.nn.functional.cross_entropy(..., ignore_index=0)``. Returns (loss, dlogits) with dlogits the gradient of the mean loss (same shape
-    as logits): softmax minus one-hot, divided by the number of real tokens.
+    with ``torch.nn.functional.cross_entropy(..., ignore_index=0)``.
+
+    With ``label_smoothing`` ε the target distribution is q = (1 - ε) onehot + ε / V instead of
+    the one-hot (Szegedy et al. 2016; PyTorch's ``label_smoothing``): the loss is
+    -sum_v q_v log p_v, which keeps the model from growing ever more sure of itself.
+
+    Returns (loss, dlogits), dlogits the gradient of the mean loss (same shape as logits):
+    softmax minus q, divided by the number of real tokens.
     """
     if not isinstance(logits, np.ndarray) or logits.ndim < 1 or not np.issubdtype(logits.dtype, np.floating):
         raise TypeError(f"logits must be a float array of shape (..., V), got {type(logits).__name__}")
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)) or not 0 <= label_smoothing < 1:
+        raise ValueError(f"label_smoothing must be a number in [0, 1), got {label_smoothing!r}")
     V = logits.shape[-1]
     check_ids("targets", targets, logits.shape[:-1], V)
     flat_logits = logits.reshape(-1, V)
@@ -133,9 +141,15 @@ def cross_entropy(logits, targets, *, ignore_index=0):
         raise ValueError("targets hold no real token (all are ignore_index), so the mean loss is undefined")
     logp = log_softmax(flat_logits)
     rows = np.arange(flat_t.size)
-    loss = -logp[rows, flat_t][real].sum() / n_real
+    eps = float(label_smoothing)
+    per_token = -(1.0 - eps) * logp[rows, flat_t]  # -sum_v q_v log p_v, q = (1 - eps) onehot + eps / V
+    if eps:
+        per_token -= eps * logp.mean(axis=1)
+    loss = per_token[real].sum() / n_real
     dlogits = np.exp(logp)  # softmax
-    dlogits[rows, flat_t] -= 1.0  # d(-log p_target) / d logits = softmax - onehot
+    dlogits[rows, flat_t] -= 1.0 - eps  # d loss / d logits = softmax - q
+    if eps:
+        dlogits -= eps / V
     dlogits *= (real / n_real).astype(logits.dtype)[:, None]  # mean over real tokens only
     return float(loss), dlogits.reshape(logits.shape)
 

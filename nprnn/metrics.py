@@ -39,9 +39,12 @@ def exact_match(hyps, refs):
 
 
 def token_accuracy(hyps, refs):
-    """Fraction of reference positions whose token the hypothesis has at the same position."""
+    """Position-by-position agreement: the tokens a hypothesis has right at the reference's
+    positions, over the longer of the two lengths summed over sentences, so a missing token
+    and an extra one each count as one error ("a b" against "a b c d" scores 2/4, and
+    "a b c d e f" against "a b x y" 2/6)."""
     _check(hyps, refs)
-    total = sum(len(r) for r in refs)
+    total = sum(max(len(h), len(r)) for h, r in zip(hyps, refs))
     hits = sum(a == b for h, r in zip(hyps, refs) for a, b in zip(h, r))
     return hits / total if total else 1.0
 

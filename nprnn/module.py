@@ -71,6 +71,12 @@ class Module:
         """Flat dict: dotted name -> live gradient array (same keys as ``params``)."""
         return self._named("_grads")
 
+    def modules(self):
+        """This module and every module inside it, depth first (as PyTorch's ``modules()``)."""
+        yield self
+        for child in self._modules.values():
+            yield from child.modules()
+
     def parameters(self):
         """The live parameter arrays, in a fixed order."""
         return list(self.params.values())

@@ -20,7 +20,7 @@ from .data.batching import lengths_from_padding, pad_batch
 from .data.vocab import PAD, SOS
 from .decoder import Decoder, Memory
 from .encoder import Encoder, reverse_padded
-from .layers import cross_entropy
+from .layers import Dropout, cross_entropy
 from .module import Module
 from .recurrent import hidden, map_state
 
@@ -47,6 +47,10 @@ class Seq2Seq(Module):
         self.decoder = self.add_module("decoder", Decoder(c.tgt_vocab_size, c.embedding_dim, c.decoder_hidden_size,
                                                           attention=c.attention, memory_size=self.encoder.output_size,
                                                           peeky=c.peeky, **common))
+        dropout_rng = np.random.default_rng(rng.integers(2**63))  # the masks' own stream, drawn after the weights
+        for module in self.modules():
+            if isinstance(module, Dropout):
+                module.rng = dropout_rng
 
     @classmethod
     def from_config(cls, config, *, rng=None):
@@ -78,7 +82,7 @@ class Seq2Seq(Module):
         context = hidden(finals[-1]) if self.config.peeky else None
         return Memory(outputs, mask, context), finals  # the handoff: finals start the decoder
 
-    def loss(self, src, tgt, src_lengths=None, *, teacher_forcing=1.0, rng=None):
+    def loss(self, src, tgt, src_lengths=None, *, teacher_forcing=1.0, rng=None, label_smoothing=0.0):
         """Mean cross-entropy of the target tokens.
 
         src (S, B) ids; tgt (T, B) ids, each column <sos> w1 .. wn <eos> then <pad>;
@@ -89,6 +93,7 @@ class Seq2Seq(Module):
         a first, teacher-forced pass predicts every next token; then each input token after
         <sos> is replaced, with probability 1 - teacher_forcing (drawn from `rng`), by the
         prediction made at the step before it, and the loss is computed on those inputs.
+        label_smoothing: see `layers.cross_entropy`.
         """
         if not 0.0 <= teacher_forcing <= 1.0:
             raise ValueError(f"teacher_forcing must be in [0, 1], got {teacher_forcing!r}")
@@ -100,7 +105,7 @@ class Seq2Seq(Module):
         if teacher_forcing < 1.0:
             tgt_in = self._scheduled_inputs(tgt_in, states, memory, teacher_forcing, as_rng(rng))
         logits, _, _ = self.decoder.forward(tgt_in, states, memory)
-        loss, dlogits = cross_entropy(logits, tgt[1:], ignore_index=PAD)
+        loss, dlogits = cross_entropy(logits, tgt[1:], ignore_index=PAD, label_smoothing=label_smoothing)
         self._tape = (dlogits, memory.outputs.shape)
         return loss
 

@@ -8,8 +8,9 @@ same seed on the same machine gives the same weights and a bit-identical checkpo
 
 Imports: config, seq2seq, translate, optim, data.
 """
+import sys
 import time
-from dataclasses import fields
+from dataclasses import asdict, fields
 
 import numpy as np
 
@@ -42,8 +43,8 @@ class TrainingInterrupted(KeyboardInterrupt):
 
 
 def _score(record):
-    """Validation results in order of importance: exact match, then BLEU, then a lower loss."""
-    return (record["valid_exact"], record["valid_bleu"], -record["valid_loss"])
+    """Validation results in order of importance: exact match, then chrF, then a lower loss."""
+    return (record["valid_exact"], record["valid_chrf"], -record["valid_loss"])
 
 
 class _NotFinite(ArithmeticError):
@@ -52,15 +53,50 @@ class _NotFinite(ArithmeticError):
         self.step, self.what = step, what
 
 
-def train_epoch(model, optimizer, batches, config, rng):
-    """One pass over `batches` in training mode -> (mean loss per target token, tokens).
+class Progress:
+    """Progress inside an epoch: on a terminal one line rewritten in place; elsewhere (a log
+    file, a pipe) a line every `every` seconds."""
 
-    A loss or a gradient that is not finite stops it before the optimizer steps (_NotFinite)."""
+    def __init__(self, stream=None, every=10.0):
+        self.stream = stream if stream is not None else sys.stdout
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.every, self.last, self.width = every, time.perf_counter(), 0
+
+    def __call__(self, epoch, step, steps, tokens, loss, seconds):
+        now = time.perf_counter()
+        if not self.tty and now - self.last < self.every:
+            return
+        self.last = now
+        eta = seconds / step * (steps - step)
+        line = (f"epoch {epoch} batch {step}/{steps}  {tokens / seconds:8,.0f} tok/s  loss {loss:.4f}  "
+                f"eta {eta // 60:.0f}m{eta % 60:02.0f}s")
+        if self.tty:
+            self.stream.write("\r" + line.ljust(self.width))
+            self.width = len(line)
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def done(self):
+        """Clear the line on a terminal, before the epoch's summary is printed."""
+        if self.tty and self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+            self.width = 0
+
+
+def train_epoch(model, optimizer, batches, config, rng, *, deadline=None, progress=None, epoch=0):
+    """One pass over `batches` in training mode -> (mean loss per target token, tokens, finished).
+
+    It stops early, finished False, once time.perf_counter() passes `deadline`. A loss or a
+    gradient that is not finite stops it before the optimizer steps (_NotFinite)."""
     model.train()
     total_loss = total_tokens = 0
+    start = time.perf_counter()
     for step, batch in enumerate(batches, start=1):
         model.zero_grad()
-        loss = model.loss(batch.src, batch.tgt, batch.src_lengths, teacher_forcing=config.teacher_forcing, rng=rng)
+        loss = model.loss(batch.src, batch.tgt, batch.src_lengths, teacher_forcing=config.teacher_forcing, rng=rng,
+                          label_smoothing=config.label_smoothing)
         if not np.isfinite(loss):
             raise _NotFinite(step, "loss")
         model.backward()
@@ -72,22 +108,30 @@ def train_epoch(model, optimizer, batches, config, rng):
         n = int((batch.tgt[1:] != 0).sum())  # real target tokens in the batch
         total_loss += loss * n
         total_tokens += n
+        if progress is not None:
+            progress(epoch, step, len(batches), total_tokens, total_loss / total_tokens, time.perf_counter() - start)
+        if deadline is not None and time.perf_counter() > deadline:
+            break
     model.eval()
-    return total_loss / total_tokens, total_tokens
+    return total_loss / total_tokens, total_tokens, step == len(batches)
 
 
-def fit(translator, train_pairs, valid_pairs, *, rng=None, checkpoint=None, meta=None, log=print, **settings):
+def fit(translator, train_pairs, valid_pairs, *, rng=None, checkpoint=None, meta=None, log=print, progress=None,
+        **settings):
     """Train `translator.model` on (source, target) text pairs; keep the best by validation.
 
     settings: the fields of `TrainConfig` (epochs, batch_size, lr, lr_decay, clip, patience,
-    teacher_forcing; min_freq and max_len are not used here). Each epoch: shuffled batches of
-    similar length, Adam at learning rate lr * lr_decay ** (epoch - 1) with the global gradient
-    norm clipped to `clip` (scheduled sampling if teacher_forcing < 1; dropout, if the model has
-    any, is on only here), then greedy decoding of the validation pairs. The best weights so
-    far are written to `checkpoint` (if given) at once and put back into the model at the end.
-    Training stops after `patience` epochs without improvement, or on Ctrl-C (keeping what it
-    has). Returns the history: one dict per epoch (its training seconds, training loss, and the
-    validation loss, exact match, token accuracy and BLEU). The model is left in eval mode.
+    teacher_forcing, label_smoothing, time_limit, valid_sentences; min_freq and max_len are not
+    used here). Each epoch: shuffled batches of similar length, Adam at learning rate
+    lr * lr_decay ** (epoch - 1) with the global gradient norm clipped to `clip` (scheduled
+    sampling if teacher_forcing < 1; dropout, if the model has any, is on only here), then
+    greedy decoding of the first `valid_sentences` validation sources. The best weights so far
+    (by validation exact match, then chrF, then loss) are written to `checkpoint` (if given)
+    at once and put back into the model at the end. Training stops after `patience` epochs
+    without improvement, or when `time_limit` seconds have passed (the last epoch is cut short
+    and validated). `progress`, if given, is called after every batch (see `Progress`).
+    Returns the history: one dict per epoch (its training seconds, training loss, and the
+    validation loss, exact match, token accuracy, BLEU and chrF). The model is left in eval mode.
 
     A loss or gradient that is not finite raises `TrainingDiverged` at once; Ctrl-C raises
     `TrainingInterrupted` after saving the best weights so far if they are not saved yet (a
@@ -101,6 +145,8 @@ def fit(translator, train_pairs, valid_pairs, *, rng=None, checkpoint=None, meta
     optimizer = Adam(model.params, model.grads, lr=config.lr)
     history, best, best_state, stale, saved = [], None, None, 0, None
     start = time.perf_counter()
+    deadline = start + config.time_limit if config.time_limit else None
+    valid_pairs = _first_sources(valid_pairs, config.valid_sentences)
 
     def save(record):  # the weights now in the model, as `record`'s epoch; no timings, so one seed, one file
         history_without_timings = [{k: v for k, v in r.items() if k != "seconds"} for r in history[:record["epoch"]]]
@@ -117,8 +163,9 @@ def fit(translator, train_pairs, valid_pairs, *, rng=None, checkpoint=None, meta
             t0 = time.perf_counter()
             optimizer.lr = config.lr * config.lr_decay ** (epoch - 1)  # exponential decay, once per epoch
             try:
-                loss, tokens = train_epoch(model, optimizer, make_batches(src_ids, tgt_ids, config.batch_size, rng=rng),
-                                           config, rng)
+                loss, tokens, finished = train_epoch(
+                    model, optimizer, make_batches(src_ids, tgt_ids, config.batch_size, rng=rng), config, rng,
+                    deadline=deadline, progress=progress, epoch=epoch)
             except _NotFinite as e:
                 restore()
                 raise TrainingDiverged(epoch, e.step, optimizer.lr, e.what, history, saved) from None
@@ -130,7 +177,12 @@ def fit(translator, train_pairs, valid_pairs, *, rng=None, checkpoint=None, meta
                 saved = save(record) if checkpoint is not None else None
             else:
                 stale += 1
+            if progress is not None and hasattr(progress, "done"):
+                progress.done()
             log(_progress_line(record, config.epochs, tokens, time.perf_counter() - start, improved))
+            if not finished:
+                log(f"stopping: the time limit of {config.time_limit:g} s is reached")
+                break
             if stale >= config.patience:
                 log(f"stopping early: no improvement in {config.patience} epochs")
                 break
@@ -146,17 +198,24 @@ def fit(translator, train_pairs, valid_pairs, *, rng=None, checkpoint=None, meta
     return history
 
 
+def _first_sources(pairs, n):
+    """The pairs of the first n distinct sources (all their targets): a validation set small
+    enough to decode every epoch, the same one every epoch."""
+    keep = set(list(dict.fromkeys(s for s, _ in pairs))[:n])
+    return [(s, t) for s, t in pairs if s in keep]
+
+
 def _validate(translator, valid_pairs, epoch, seconds, loss):
     """The history record of an epoch: its training time and loss, and the validation scores."""
     result = evaluate(translator, valid_pairs)
     return dict(epoch=epoch, seconds=seconds, loss=loss, valid_loss=result["loss"], valid_exact=result["exact"],
-                valid_bleu=result["bleu"], valid_token_accuracy=result["token_accuracy"])
+                valid_bleu=result["bleu"], valid_chrf=result["chrf"], valid_token_accuracy=result["token_accuracy"])
 
 
 def _progress_line(r, epochs, tokens, elapsed, improved):
     return (f"epoch {r['epoch']:3d}/{epochs}  loss {r['loss']:.4f}  {tokens / r['seconds']:8,.0f} tok/s  "
             f"elapsed {elapsed:6.1f}s  valid loss {r['valid_loss']:.4f}  exact {100 * r['valid_exact']:5.1f}%  "
-            f"BLEU {r['valid_bleu']:5.1f}{'  *' if improved else ''}")
+            f"BLEU {r['valid_bleu']:5.1f}  chrF {r['valid_chrf']:5.1f}{'  *' if improved else ''}")
 
 
 def _describe(c, t, seed, num_params):
@@ -171,7 +230,7 @@ def _describe(c, t, seed, num_params):
             f"Adam lr {t.lr}{decay}, batch {t.batch_size}, clip {t.clip}, seed {seed}")
 
 
-def train_task(task, *, out=None, seed=0, log=print, **settings):
+def train_task(task, *, out=None, seed=0, log=print, progress=None, **settings):
     """Build vocabularies and a model for `task`, train it, and score it on the test split.
 
     settings: any field of `Seq2SeqConfig` but the vocabulary sizes (the model; attention may
@@ -198,11 +257,11 @@ def train_task(task, *, out=None, seed=0, log=print, **settings):
     model = Seq2Seq(len(src_vocab), len(tgt_vocab), rng=np.random.default_rng(init_seed),
                     **{k: s[k] for k in model_names if k in s})
     translator = Translator(model, src_vocab, tgt_vocab, task.tokenizer, train_config.max_len)
-    log(f"task {task.name}: {len(task.train)} training pairs, {len(task.valid)} validation, {len(task.test)} test; "
-        f"vocabularies {len(src_vocab)} -> {len(tgt_vocab)} tokens")
+    log(f"{task.summary()}; vocabularies {len(src_vocab):,} -> {len(tgt_vocab):,} tokens")
     log(_describe(model.config, train_config, seed, model.num_params()))
-    meta = dict(task=task.name, seed=seed, settings={**model.config.to_dict(), **train_config.to_dict()})
+    meta = dict(task=task.name, seed=seed, settings={**model.config.to_dict(), **train_config.to_dict()},
+                corpus=None if task.corpus is None else asdict(task.corpus))
     history = fit(translator, task.train, task.valid, rng=np.random.default_rng(batch_seed), checkpoint=out,
-                  meta=meta, log=log, **train_config.to_dict())
+                  meta=meta, log=log, progress=progress, **train_config.to_dict())
     test = evaluate(translator, task.test)
     return translator, history, test

@@ -6,7 +6,7 @@
 
 Imports: seq2seq, checkpoint, metrics, data.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -14,7 +14,7 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .checks import check_positive_int
 from .data.batching import make_batches, pad_batch
 from .data.vocab import TOKENIZERS, Vocab
-from .metrics import corpus_bleu, exact_match, token_accuracy
+from .metrics import bleu, chrf, token_accuracy
 from .seq2seq import Seq2Seq
 
 
@@ -54,10 +54,12 @@ class Translator:
                           beam_size=self.beam_size)
         return [self.tgt_vocab.decode(h) for h in hyps]
 
+    def detokenize(self, tokens):
+        return TOKENIZERS[self.tokenizer][1](tokens)
+
     def translate(self, texts, batch_size=256):
         """Texts -> translated texts."""
-        detokenize = TOKENIZERS[self.tokenizer][1]
-        return [detokenize(toks) for toks in self.translate_tokens(texts, batch_size)]
+        return [self.detokenize(toks) for toks in self.translate_tokens(texts, batch_size)]
 
     def save(self, path, meta=None):
         meta = {**(meta or {}), "tokenizer": self.tokenizer, "max_len": self.max_len}
@@ -91,29 +93,48 @@ def decode_all(model, src_ids, *, batch_size=256, max_len=50, beam_size=1):
     return out
 
 
-def evaluate(translator, pairs, batch_size=256, beam_size=None):
-    """Translations of `pairs` (source, target) scored against their targets.
+def group_by_source(pairs):
+    """{source: [every target it has in `pairs`]}, sources in order of first appearance."""
+    refs = {}
+    for source, target in pairs:
+        refs.setdefault(source, []).append(target)
+    return refs
 
-    Decoding is greedy, or beam search with `beam_size` > 1 (None: the translator's own
-    ``beam_size``), up to ``translator.max_len`` tokens. Returns a dict: exact match, token
-    accuracy, corpus BLEU-4, and the teacher-forced loss (mean cross-entropy per target token),
-    with the hypotheses and references as token lists.
+
+def evaluate(translator, pairs, batch_size=256, beam_size=None):
+    """Translations of the sources of `pairs` (source, target), scored against their targets.
+
+    Each distinct source is translated once and scored against all its targets (Tatoeba gives
+    many sentences several translations). Decoding is greedy, or beam search with `beam_size`
+    > 1 (None: the translator's own ``beam_size``), up to ``translator.max_len`` tokens.
+    Returns a dict:
+
+    - ``bleu`` and ``chrf``: corpus BLEU and chrF2 of the detokenised text, with every target
+      of a source as a reference, as sacreBLEU computes them (13a tokenisation, case kept);
+    - ``exact``: the fraction of sources translated exactly as one of their targets, token
+      for token; ``token_accuracy`` (see metrics.token_accuracy) against the first target;
+    - ``loss``: the teacher-forced mean cross-entropy per target token, over every pair;
+    - ``sources``, ``hyps`` (text) and ``refs`` (lists of text), for a reader to look at.
     """
     model = translator.model
     was_training = model.training
     model.eval()  # no dropout while decoding and scoring
     if beam_size is not None:
-        translator = Translator(model, translator.src_vocab, translator.tgt_vocab, translator.tokenizer,
-                                translator.max_len, check_positive_int("beam_size", beam_size))
-    refs = [translator.tokenize(t) for _, t in pairs]
-    hyps = translator.translate_tokens([s for s, _ in pairs], batch_size=batch_size)
-    src_ids = translator.encode([s for s, _ in pairs])
-    tgt_ids = [translator.tgt_vocab.encode(r, sos=True, eos=True) for r in refs]
+        translator = replace(translator, beam_size=check_positive_int("beam_size", beam_size))
+    refs = group_by_source(pairs)
+    sources = list(refs)
+    hyp_tokens = translator.translate_tokens(sources, batch_size=batch_size)
+    ref_tokens = [[translator.tokenize(t) for t in refs[s]] for s in sources]
+    hyps = [translator.detokenize(h) for h in hyp_tokens]
     total = count = 0.0
+    src_ids = translator.encode([s for s, _ in pairs])
+    tgt_ids = [translator.tgt_vocab.encode(translator.tokenize(t), sos=True, eos=True) for _, t in pairs]
     for batch in make_batches(src_ids, tgt_ids, batch_size, shuffle=False):
         n = int((batch.tgt[1:] != 0).sum())
         total += model.loss(batch.src, batch.tgt, batch.src_lengths) * n
         count += n
     model.train(was_training)
-    return dict(exact=exact_match(hyps, refs), token_accuracy=token_accuracy(hyps, refs),
-                bleu=corpus_bleu(hyps, refs), loss=total / count, hyps=hyps, refs=refs)
+    return dict(bleu=bleu(hyps, [refs[s] for s in sources]).score, chrf=chrf(hyps, [refs[s] for s in sources]),
+                exact=sum(h in r for h, r in zip(hyp_tokens, ref_tokens)) / len(sources),
+                token_accuracy=token_accuracy(hyp_tokens, [r[0] for r in ref_tokens]), loss=total / count,
+                sources=sources, hyps=hyps, refs=[refs[s] for s in sources])

@@ -16,7 +16,9 @@ def test_exact_match_and_token_accuracy():
     refs = [["je", "suis", "là"], ["il", "est"]]
     hyps = [["je", "suis", "là"], ["il", "a", "faim"]]
     assert exact_match(hyps, refs) == 0.5
-    assert token_accuracy(hyps, refs) == pytest.approx(4 / 5)
+    assert token_accuracy(hyps, refs) == pytest.approx(4 / 6)  # 'faim' is one token too many
+    assert token_accuracy([["a", "b"]], [["a", "b", "c", "d"]]) == pytest.approx(2 / 4)  # two missing
+    assert token_accuracy([list("abcdef")], [list("abxy")]) == pytest.approx(2 / 6)  # two wrong, two extra
     with pytest.raises(ValueError, match="same length"):
         exact_match(hyps, refs[:1])
 

@@ -6,6 +6,7 @@ import pytest
 from nprnn.gradcheck import numerical_gradient, rel_error
 from nprnn.data.vocab import EOS, SOS
 from nprnn.encoder import reverse_padded
+from nprnn.layers import Dropout
 from nprnn.seq2seq import Seq2Seq
 
 from .test_seq2seq import batch
@@ -33,8 +34,9 @@ def check_whole_model(model, src, tgt, *, loss_kwargs=None, eps=1e-4):
     loss_kwargs = loss_kwargs or {}
 
     def loss():
-        for dropout in model.encoder.dropouts + model.decoder.dropouts:
-            dropout.rng = np.random.default_rng(11)
+        for dropout in model.modules():
+            if isinstance(dropout, Dropout):
+                dropout.rng = np.random.default_rng(11)
         return model.loss(src, tgt, **{k: (np.random.default_rng(12) if k == "rng" else v) for k, v in loss_kwargs.items()})
 
     model.zero_grad()
@@ -127,7 +129,7 @@ def test_attention_ignores_padding_and_sums_to_one():
 
 def test_dropout_only_in_training():
     model = Seq2Seq(9, 8, 3, 4, num_layers=2, dropout=0.5, rng=0)
-    assert model.training and all(d.training for d in model.encoder.dropouts + model.decoder.dropouts)  # as in PyTorch
+    assert all(m.training for m in model.modules())  # a new model starts in training mode, as in PyTorch
     src, tgt = batch()
     model.eval()
     evaluation = model.loss(src, tgt)

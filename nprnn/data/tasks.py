@@ -11,6 +11,7 @@ time, whatever the training seed) and defaults that train it well.
 """
 import datetime
 from dataclasses import dataclass, field
+from typing import Optional
 
 import numpy as np
 
@@ -30,6 +31,13 @@ class Task:
     test: list
     defaults: dict = field(default_factory=dict)  # settings that differ from the configs' defaults
     skipped: dict = field(default_factory=dict)  # what reading a corpus left out: {"blank lines": n, ...}
+    corpus: Optional["CorpusOptions"] = None  # how a TSV file was read and split
+
+    def summary(self):
+        """How many pairs and distinct source sentences each split holds, in one line."""
+        parts = [f"{len(pairs):,} pairs / {len({s for s, _ in pairs}):,} sources {name}"
+                 for name, pairs in (("to train", self.train), ("to validate", self.valid), ("to test", self.test))]
+        return f"task {self.name}: " + ", ".join(parts)
 
     def tokenize(self, text):
         return TOKENIZERS[self.tokenizer][0](text)
@@ -140,33 +148,75 @@ def toy_en_fr_task():
 MAX_LENGTH = 100  # tokens: longer pairs are skipped (and counted), so one huge line cannot eat the memory
 
 
-def tsv_task(path, *, max_length=MAX_LENGTH):
-    """A TSV corpus: duplicate pairs removed, pairs with a side longer than `max_length` word
-    tokens skipped, then split 80 / 10 / 10 by source sentence with a fixed shuffle (the same
-    split every time; all translations of a sentence on one side)."""
-    max_length = check_positive_int("max_length", max_length)
-    corpus = read_tsv(path)
-    tokenize = TOKENIZERS["word"][0]
-    kept = [p for p in corpus.pairs if len(tokenize(p[0])) <= max_length and len(tokenize(p[1])) <= max_length]
+@dataclass(frozen=True)
+class CorpusOptions:
+    """How a TSV corpus becomes a task (the flags of `nprnn train --task tsv:PATH`). A
+    checkpoint keeps them, so `nprnn evaluate` rebuilds the very same split."""
+
+    max_length: int = MAX_LENGTH  # skip pairs with a side longer than this, in word tokens
+    max_pairs: int = 0  # read only the first N pairs of the file (0: all)
+    swap_columns: bool = False  # translate column 2 into column 1
+    valid_fraction: float = 0.1  # of the distinct source sentences
+    test_fraction: float = 0.1
+    valid_file: Optional[str] = None  # held-out files instead of a split of the corpus
+    test_file: Optional[str] = None
+
+    def __post_init__(self):
+        check_positive_int("max_length", self.max_length)
+        if isinstance(self.max_pairs, bool) or not isinstance(self.max_pairs, int) or self.max_pairs < 0:
+            raise ValueError(f"max_pairs must be an int >= 0, got {self.max_pairs!r}")
+        for name in ("valid_fraction", "test_fraction"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 0.5:
+                raise ValueError(f"{name} must be a number in (0, 0.5), got {value!r}")
+
+
+def _read_pairs(path, options):
+    """(pairs of the file within the length cap, {what was skipped: how many})."""
+    corpus = read_tsv(path, swap_columns=options.swap_columns)
+    pairs = corpus.pairs[: options.max_pairs or None]
+    words = TOKENIZERS["word"][0]
+    kept = [p for p in pairs if len(words(p[0])) <= options.max_length and len(words(p[1])) <= options.max_length]
     if not kept:
-        raise ValueError(f"every pair of {path} has a side longer than max_length={max_length} tokens")
-    (train, valid, test), duplicates = split_by_source(kept, (0.1, 0.1), DATA_SEED)
-    skipped = {"blank lines": corpus.blank, "duplicate pairs": duplicates,
-               f"pairs longer than {max_length} tokens": len(corpus.pairs) - len(kept)}
-    return Task(f"tsv:{path}", "word", train, valid, test, _defaults("tsv"), skipped=skipped)
+        raise ValueError(f"every pair of {path} has a side longer than max_length={options.max_length} tokens")
+    return kept, {"blank lines": corpus.blank, f"pairs longer than {options.max_length} tokens": len(pairs) - len(kept)}
+
+
+def tsv_task(path, options=CorpusOptions()):
+    """A TSV corpus: pairs longer than the cap skipped, duplicates removed, then split by source
+    sentence with a fixed shuffle (the same split every time; all translations of a sentence
+    on one side), or checked against held-out files: a training pair whose source is in the
+    validation or test file is dropped."""
+    pairs, skipped = _read_pairs(path, options)
+    if options.valid_file or options.test_file:
+        if not (options.valid_file and options.test_file):
+            raise ValueError("give both a validation file and a test file, or neither")
+        held = [list(dict.fromkeys(_read_pairs(f, options)[0])) for f in (options.valid_file, options.test_file)]
+        held_sources = {s for part in held for s, _ in part}
+        unique = list(dict.fromkeys(pairs))
+        train = [p for p in unique if p[0] not in held_sources]
+        skipped["duplicate pairs"] = len(pairs) - len(unique)
+        skipped["training pairs whose source is held out"] = len(unique) - len(train)
+        valid, test = held
+    else:
+        (train, valid, test), skipped["duplicate pairs"] = split_by_source(
+            pairs, (options.valid_fraction, options.test_fraction), DATA_SEED)
+    if not train:
+        raise ValueError(f"{path} leaves no training pair")
+    return Task(f"tsv:{path}", "word", train, valid, test, _defaults("tsv"), skipped=skipped, corpus=options)
 
 
 TASK_NAMES = ("toy-en-fr", "reverse", "addition", "dates", "tsv:PATH")
 _BUILDERS = {"toy-en-fr": toy_en_fr_task, "reverse": reverse_task, "addition": addition_task, "dates": dates_task}
 
 
-def load_task(spec, *, max_length=MAX_LENGTH):
-    """A Task by name: one of TASK_NAMES (with a real path after "tsv:"); max_length applies to
-    corpora read from files."""
+def load_task(spec, corpus=CorpusOptions()):
+    """A Task by name: one of TASK_NAMES (with a real path after "tsv:"); `corpus` (a
+    CorpusOptions) says how a TSV file becomes one."""
     if spec.startswith("tsv:"):
         if not spec[4:]:
             raise ValueError("task tsv:PATH needs a path after 'tsv:'")
-        return tsv_task(spec[4:], max_length=max_length)
+        return tsv_task(spec[4:], corpus)
     if spec not in _BUILDERS:
         raise ValueError(f"unknown task {spec!r}; expected one of {', '.join(TASK_NAMES)}")
     return _BUILDERS[spec]()
