@@ -41,10 +41,10 @@ plain, _, plain_test = train_task(task, attention="none", **settings)
 attentive, _, attentive_test = train_task(task, attention="dot", **settings)
 print(f"exact match, plain: {100 * plain_test['exact']:.1f}%   with attention: {100 * attentive_test['exact']:.1f}%")
 
-lengths = np.array([len(s) for s, _ in task.test])
 by_length = {}
 for name, result in (("one context vector", plain_test), ("attention", attentive_test)):
-    hits = np.array([h == r for h, r in zip(result["hyps"], result["refs"])])
+    lengths = np.array([len(s) for s in result["sources"]])  # each distinct test source once
+    hits = np.array([h in r for h, r in zip(result["hyps"], result["refs"])])  # right if it equals a target
     by_length[name] = [hits[lengths == n].mean() for n in range(3, 15)]
     print(f"{name:20s}", " ".join(f"{100 * a:3.0f}" for a in by_length[name]))
 assert attentive_test["exact"] > plain_test["exact"]
