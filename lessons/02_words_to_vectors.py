@@ -12,7 +12,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from nprnn import Embedding
-from nprnn.data import Vocab, pad_batch, tokenize_words
+from nprnn.data import Vocab, pad_batch
+from nprnn.data.tokenize import WordTokenizer
 from nprnn.plots import figure_dir, save_figure
 
 np.set_printoptions(precision=3, suppress=True)
@@ -21,14 +22,19 @@ FIGURES = figure_dir("02_words_to_vectors")
 # %% [markdown]
 # ## Tokens
 #
-# The word tokeniser lower-cases, splits punctuation off, keeps accents, and splits French
-# elision after its apostrophe, so *ai* is the same token in *j'ai* and *je n'ai pas*.
+# The word tokenizer splits words and punctuation, keeps case and accents, and marks each token
+# that follows a space with "▁" (as SentencePiece does). The marker is what lets the tokens
+# turn back into exactly the text they came from, spaces and all: `detokenize(tokenize(s))`
+# is `s` (with runs of spaces made one). The apostrophe of French elision is a token of its
+# own, so *ai* is the same token in *j'ai* and *je n'ai pas*.
 
 # %%
-print(tokenize_words("I am a student."))
-print(tokenize_words("Je n'ai pas d'étudiante."))
-assert tokenize_words("I am a student.") == ["i", "am", "a", "student", "."]
-assert tokenize_words("J'ai")[1] == "ai"
+words = WordTokenizer()
+print(words.tokenize("I am a student."))
+print(words.tokenize("Je n'ai pas d'étudiante."))
+assert words.tokenize("I am a student.") == ["▁I", "▁am", "▁a", "▁student", "."]
+assert words.tokenize("J'ai")[-1] == "ai" and words.tokenize("je n'ai pas")[3] == "ai"
+assert words.detokenize(words.tokenize("Je n'ai  pas d'étudiante.")) == "Je n'ai pas d'étudiante."
 
 # %% [markdown]
 # ## The vocabulary
@@ -39,13 +45,13 @@ assert tokenize_words("J'ai")[1] == "ai"
 
 # %%
 corpus = ["i am a student", "she is a student", "i am tired", "we are students"]
-vocab = Vocab.build(tokenize_words(s) for s in corpus)
+vocab = Vocab.build(words.tokenize(s) for s in corpus)
 print(vocab.tokens)
-ids = vocab.encode(tokenize_words("i am a teacher"))
+ids = vocab.encode(words.tokenize("i am a teacher"))
 print("i am a teacher ->", ids, "->", vocab.decode(ids))
 assert vocab.tokens[:4] == ["<pad>", "<sos>", "<eos>", "<unk>"]
 assert ids[-1] == 3  # "teacher" was never seen: <unk>
-print("as a target:", vocab.encode(tokenize_words("i am tired"), sos=True, eos=True))
+print("as a target:", vocab.encode(words.tokenize("i am tired"), sos=True, eos=True))
 
 # %% [markdown]
 # ## A batch is time-major and padded
@@ -55,7 +61,7 @@ print("as a target:", vocab.encode(tokenize_words("i am tired"), sos=True, eos=T
 
 # %%
 sentences = ["i am a student", "we are students", "i am tired"]
-batch, lengths = pad_batch([vocab.encode(tokenize_words(s)) for s in sentences])
+batch, lengths = pad_batch([vocab.encode(words.tokenize(s)) for s in sentences])
 print(batch)
 print("lengths:", lengths)
 assert batch.shape == (4, 3) and list(lengths) == [4, 3, 3]
@@ -79,7 +85,7 @@ vectors = emb.forward(batch)  # (T, B, E)
 print("vectors shape:", vectors.shape)
 one_hot = np.eye(len(vocab))[batch]  # (T, B, V)
 assert np.allclose(vectors, one_hot @ emb.params["W"])
-k = vocab.ids["student"]
+k = vocab.ids["▁student"]
 print(f"'student' is id {k}; its vector is row {k} of W:", emb.params["W"][k])
 assert np.allclose(vectors[3, 0], emb.params["W"][k])
 assert not vectors[3, 1].any()  # <pad> is a zero vector
@@ -98,7 +104,7 @@ emb.backward(dvectors)
 expected = one_hot.reshape(-1, len(vocab)).T @ dvectors.reshape(-1, 3)
 expected[0] = 0.0  # the padding row
 assert np.allclose(emb.grads["W"], expected)
-i = vocab.ids["i"]
+i = vocab.ids["▁i"]
 print(f"'i' appears {int((batch == i).sum())} times; its gradient is the sum of those:", emb.grads["W"][i])
 assert not emb.grads["W"][0].any()
 

@@ -11,7 +11,8 @@
 # %%
 import numpy as np
 
-from nprnn.data import Vocab, load_task, pad_batch, tokenize_words
+from nprnn.data import Vocab, load_task, pad_batch
+from nprnn.data.tokenize import WordTokenizer
 from nprnn.plots import figure_dir, plot_hidden_states, save_figure
 from nprnn.encoder import Encoder
 
@@ -19,7 +20,8 @@ np.set_printoptions(precision=3, suppress=True)
 FIGURES = figure_dir("06_encoder")
 
 task = load_task("toy-en-fr")  # the bundled English -> French corpus
-vocab = Vocab.build(tokenize_words(en) for en, _ in task.train)
+words = WordTokenizer()
+vocab = Vocab.build(words.tokenize(en) for en, _ in task.train)
 print(f"{len(vocab)} English tokens, e.g. {vocab.tokens[4:12]}")
 encoder = Encoder(len(vocab), embedding_dim=6, hidden_size=8, cell="lstm", rng=0)
 
@@ -29,7 +31,7 @@ encoder = Encoder(len(vocab), embedding_dim=6, hidden_size=8, cell="lstm", rng=0
 # Token → id → embedding row → one LSTM step. The state $(h, c)$ is carried from word to word.
 
 # %%
-tokens = tokenize_words("i am a student")
+tokens = words.tokenize("i am a student")
 ids = np.array(vocab.encode(tokens))
 print("tokens:", tokens, "ids:", ids)
 state = encoder.cell.initial_state(1)
@@ -62,7 +64,7 @@ save_figure(ax, FIGURES / "hidden_states.png")
 
 # %%
 sentences = ["i am a student", "she is tired"]
-batch, lengths = pad_batch([vocab.encode(tokenize_words(s)) for s in sentences])
+batch, lengths = pad_batch([vocab.encode(words.tokenize(s)) for s in sentences])
 print(batch, "lengths", lengths)
 hs, [(h, c)] = encoder.forward(batch, lengths)
 assert np.allclose(h[1], hs[2, 1])  # "she is tired": the state after "tired", at t = 2

@@ -13,7 +13,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
-from nprnn.data import load_task, tokenize_words
+from nprnn.data import load_task
 from nprnn.data.tasks import Task
 from nprnn.functional import log_softmax, softmax
 from nprnn.plots import figure_dir, save_figure
@@ -50,8 +50,8 @@ print(f"{len(etre)} sentence pairs; final training loss {history[-1]['loss']:.3f
 # | 3 | étudiant | `<eos>` |
 
 # %%
-src = np.array(translator.src_vocab.encode(tokenize_words("i am a student")))[:, None]  # (S, 1)
-tgt = np.array(fr.encode(tokenize_words("je suis étudiant"), sos=True, eos=True))[:, None]  # (T, 1)
+src = np.array(translator.encode(["i am a student"])[0])[:, None]  # (S, 1)
+tgt = np.array(translator.encode_targets(["je suis étudiant"])[0])[:, None]  # (T, 1): <sos> ... <eos>
 memory, context = model.encode(src)  # context: the decoder's initial state, one per layer
 logits, _, _ = model.decoder.forward(tgt[:-1], context, memory)  # reads tgt[:-1]
 logp = log_softmax(logits[:, 0, :])
@@ -85,7 +85,7 @@ for t in range(10):
     output.append(int(top[0]))
 print("translation:", " ".join(fr.decode(output)))
 assert output == model.greedy_decode(src)[0]  # the library's greedy decoding does exactly this
-assert fr.decode(output) == ["je", "suis", "étudiant"]
+assert fr.decode(output) == ["▁je", "▁suis", "▁étudiant"]  # "▁": a space came before the word
 
 # %% [markdown]
 # ## Why the two differ: exposure bias
@@ -100,13 +100,13 @@ for t in range(10):
     step_logits, state, _ = model.decoder.step(token, state, memory)
     best = int(np.argmax(step_logits[0]))
     if t == 1:
-        best = fr.ids["est"]  # the mistake
+        best = fr.ids["▁est"]  # the mistake
     if best == EOS:
         break
     forced.append(best)
     token = np.array([best])
 print("with 'est' forced at step 1:", " ".join(fr.decode(forced)))
-assert fr.decode(forced)[:2] == ["je", "est"]
+assert fr.decode(forced)[:2] == ["▁je", "▁est"]
 
 # %% [markdown]
 # Nothing undoes the mistake: the decoder continues from a history it has never seen. Remedies

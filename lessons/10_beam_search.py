@@ -17,7 +17,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
-from nprnn.data import load_task, pad_batch, tokenize_words
+from nprnn.data import load_task, pad_batch
 from nprnn.data.tasks import Task
 from nprnn.functional import log_softmax
 from nprnn.plots import figure_dir, save_figure
@@ -57,7 +57,7 @@ def sentence_logp(src, tokens):
 
 # %%
 sources = [en for en, _ in etre]
-references = [" ".join(tokenize_words(fr_text)) for _, fr_text in etre]  # compared token by token
+references = [" ".join(translator.tgt_tokenizer.tokenize(fr_text)) for _, fr_text in etre]  # token by token
 src_all, src_lengths = pad_batch(translator.encode(sources))  # all 320 sentences as one batch
 greedy = [" ".join(fr.decode(h)) for h in model.greedy_decode(src_all, src_lengths)]
 beam = [" ".join(fr.decode(h)) for h in model.beam_search(src_all, src_lengths, beam_size=3)]

@@ -132,7 +132,8 @@ def _json(entries, name, kind, path):
 
 # The metadata fields nprnn reads, and what each must be.
 META_CHECKS = {
-    "tokenizer": (lambda v: isinstance(v, (str, dict)), "a tokenizer name or description"),
+    "tokenizers": (lambda v: isinstance(v, list) and len(v) == 2 and all(isinstance(d, dict) for d in v),
+                   "the source's and the target's tokenizer, as two JSON objects"),
     "max_len": (lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 10_000, "an int in 1..10000"),
     "task": (lambda v: isinstance(v, str), "a task name"),
     "corpus": (lambda v: v is None or isinstance(v, dict), "the options a corpus was read with"),

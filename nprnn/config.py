@@ -149,6 +149,9 @@ class TrainConfig:
     patience: int = _option(4, "epochs without improvement before stopping early", "int")
     teacher_forcing: float = _option(1.0, "teacher-forcing ratio; below 1 is scheduled sampling", "float",
                                      interval=(0, 1, False, False))
+    tokenizer: str = _option("word", "how text becomes tokens: words and punctuation, characters, or byte-pair "
+                                      "subwords learned from the training side", "choice", choices=("word", "char", "bpe"))
+    vocab_size: int = _option(8000, "BPE: symbols of each side's vocabulary (its alphabet and merges)", "int")
     min_freq: int = _option(1, "tokens seen fewer times in training become <unk>", "int")
     max_len: int = _option(50, "longest translation, in tokens", "int")
     label_smoothing: float = _option(0.0, "the target's probability spread over the vocabulary (Szegedy et al. 2016)",

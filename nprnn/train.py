@@ -16,6 +16,7 @@ import numpy as np
 
 from .config import Seq2SeqConfig, TrainConfig, options
 from .data.batching import make_batches
+from .data.tokenize import make_tokenizer
 from .data.vocab import SPECIALS, Vocab
 from .optim import Adam, clip_grad_norm_
 from .seq2seq import Seq2Seq
@@ -141,7 +142,7 @@ def fit(translator, train_pairs, valid_pairs, *, rng=None, checkpoint=None, meta
     config = TrainConfig(**settings)
     model = translator.model
     src_ids = translator.encode([s for s, _ in train_pairs])
-    tgt_ids = [translator.tgt_vocab.encode(translator.tokenize(t), sos=True, eos=True) for _, t in train_pairs]
+    tgt_ids = translator.encode_targets([t for _, t in train_pairs])
     optimizer = Adam(model.params, model.grads, lr=config.lr)
     history, best, best_state, stale, saved = [], None, None, 0, None
     start = time.perf_counter()
@@ -243,12 +244,15 @@ def train_task(task, *, out=None, seed=0, log=print, progress=None, **settings):
     unknown = sorted(set(settings) - set(model_names) - set(train_names))
     if unknown:
         raise ValueError(f"unknown settings {unknown}; known: {model_names + train_names}")
-    s = {**task.defaults, **{k: v for k, v in settings.items() if v is not None}}
+    s = {"tokenizer": task.tokenizer, **task.defaults, **{k: v for k, v in settings.items() if v is not None}}
     if s.get("attention") == "none":  # None means "the task's default", so "none" turns attention off
         s["attention"] = None
     train_config = TrainConfig(**{k: s[k] for k in train_names if k in s})
-    src_vocab = Vocab.build((task.tokenize(a) for a, _ in task.train), min_freq=train_config.min_freq)
-    tgt_vocab = Vocab.build((task.tokenize(b) for _, b in task.train), min_freq=train_config.min_freq)
+    c = train_config  # each side's tokenizer learns from the training split only
+    src_tokenizer = make_tokenizer(c.tokenizer, [a for a, _ in task.train], c.vocab_size)
+    tgt_tokenizer = make_tokenizer(c.tokenizer, [b for _, b in task.train], c.vocab_size)
+    src_vocab = Vocab.build((src_tokenizer.tokenize(a) for a, _ in task.train), min_freq=c.min_freq)
+    tgt_vocab = Vocab.build((tgt_tokenizer.tokenize(b) for _, b in task.train), min_freq=c.min_freq)
     for side, vocab in (("source", src_vocab), ("target", tgt_vocab)):
         if len(vocab) <= len(SPECIALS):
             raise ValueError(f"the training {side} sentences hold no token (min_freq {train_config.min_freq}): "
@@ -256,7 +260,7 @@ def train_task(task, *, out=None, seed=0, log=print, progress=None, **settings):
     init_seed, batch_seed = np.random.SeedSequence(seed).spawn(2)
     model = Seq2Seq(len(src_vocab), len(tgt_vocab), rng=np.random.default_rng(init_seed),
                     **{k: s[k] for k in model_names if k in s})
-    translator = Translator(model, src_vocab, tgt_vocab, task.tokenizer, train_config.max_len)
+    translator = Translator(model, src_vocab, tgt_vocab, src_tokenizer, tgt_tokenizer, c.max_len)
     log(f"{task.summary()}; vocabularies {len(src_vocab):,} -> {len(tgt_vocab):,} tokens")
     log(_describe(model.config, train_config, seed, model.num_params()))
     meta = dict(task=task.name, seed=seed, settings={**model.config.to_dict(), **train_config.to_dict()},

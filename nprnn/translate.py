@@ -1,44 +1,48 @@
-"""`Translator` (a model with its vocabularies and tokeniser: text in, text out) and `evaluate`.
+"""`Translator` (a model with its vocabularies and tokenizers: text in, text out) and `evaluate`.
 
     translator, meta = Translator.load("runs/en-fr.npz")
-    translator.translate(["i am a student"])        # ['je suis étudiant']
-    evaluate(translator, pairs)                     # exact match, token accuracy, BLEU, loss
+    translator.translate(["I am a student."])       # ['Je suis étudiant.']
+    evaluate(translator, pairs)                     # BLEU, chrF, exact match, token accuracy, loss
 
 Imports: seq2seq, checkpoint, metrics, data.
 """
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .checks import check_positive_int
 from .data.batching import make_batches, pad_batch
-from .data.vocab import TOKENIZERS, Vocab
+from .data.tokenize import Tokenizer, WordTokenizer, tokenizer_from_dict
+from .data.vocab import Vocab
 from .metrics import bleu, chrf, token_accuracy
 from .seq2seq import Seq2Seq
 
 
 @dataclass
 class Translator:
-    """A trained model with its vocabularies and tokeniser: text in, text out."""
+    """A trained model with its vocabularies and tokenizers (one per side: a BPE learns each
+    language's own merges): text in, text out."""
 
     model: Seq2Seq
     src_vocab: Vocab
     tgt_vocab: Vocab
-    tokenizer: str = "word"  # "word" or "char"
+    src_tokenizer: Tokenizer = field(default_factory=WordTokenizer)
+    tgt_tokenizer: Tokenizer = field(default_factory=WordTokenizer)
     max_len: int = 50  # longest translation, in tokens
     beam_size: int = 1  # 1: greedy decoding
 
-    def tokenize(self, text):
-        return TOKENIZERS[self.tokenizer][0](text)
-
     def encode(self, texts):
-        """Texts -> lists of source ids."""
-        return [self.src_vocab.encode(self.tokenize(t)) for t in texts]
+        """Source texts -> lists of source ids."""
+        return [self.src_vocab.encode(self.src_tokenizer.tokenize(t)) for t in texts]
+
+    def encode_targets(self, texts):
+        """Target texts -> lists of target ids, <sos> ... <eos>."""
+        return [self.tgt_vocab.encode(self.tgt_tokenizer.tokenize(t), sos=True, eos=True) for t in texts]
 
     def encoder_states(self, text):
         """(tokens, hs): the source tokens of `text` and the encoder's hidden state after each, (T, H)."""
-        tokens = self.tokenize(text)
+        tokens = self.src_tokenizer.tokenize(text)
         ids = np.array(self.src_vocab.encode(tokens), dtype=np.int64)[:, None]
         if ids.shape[0] == 0:
             raise ValueError("text has no tokens to encode")
@@ -54,23 +58,24 @@ class Translator:
                           beam_size=self.beam_size)
         return [self.tgt_vocab.decode(h) for h in hyps]
 
-    def detokenize(self, tokens):
-        return TOKENIZERS[self.tokenizer][1](tokens)
-
     def translate(self, texts, batch_size=256):
         """Texts -> translated texts."""
-        return [self.detokenize(toks) for toks in self.translate_tokens(texts, batch_size)]
+        return [self.tgt_tokenizer.detokenize(toks) for toks in self.translate_tokens(texts, batch_size)]
 
     def save(self, path, meta=None):
-        meta = {**(meta or {}), "tokenizer": self.tokenizer, "max_len": self.max_len}
+        meta = {**(meta or {}), "tokenizers": [self.src_tokenizer.to_dict(), self.tgt_tokenizer.to_dict()],
+                "max_len": self.max_len}
         return save_checkpoint(path, self.model, self.src_vocab, self.tgt_vocab, meta)
 
     @classmethod
     def load(cls, path):
         """(translator, meta) from a checkpoint; the model is in evaluation mode."""
         model, src_vocab, tgt_vocab, meta = load_checkpoint(path)
-        model.eval()
-        translator = cls(model, src_vocab, tgt_vocab, meta.get("tokenizer", "word"), meta.get("max_len", 50))
+        try:
+            src_tokenizer, tgt_tokenizer = (tokenizer_from_dict(d) for d in meta["tokenizers"])
+        except (KeyError, TypeError, ValueError):
+            raise CheckpointError(f"{path} does not describe its two tokenizers (meta 'tokenizers')") from None
+        translator = cls(model.eval(), src_vocab, tgt_vocab, src_tokenizer, tgt_tokenizer, meta.get("max_len", 50))
         return translator, meta
 
 
@@ -124,11 +129,11 @@ def evaluate(translator, pairs, batch_size=256, beam_size=None):
     refs = group_by_source(pairs)
     sources = list(refs)
     hyp_tokens = translator.translate_tokens(sources, batch_size=batch_size)
-    ref_tokens = [[translator.tokenize(t) for t in refs[s]] for s in sources]
-    hyps = [translator.detokenize(h) for h in hyp_tokens]
+    ref_tokens = [[translator.tgt_tokenizer.tokenize(t) for t in refs[s]] for s in sources]
+    hyps = [translator.tgt_tokenizer.detokenize(h) for h in hyp_tokens]
     total = count = 0.0
     src_ids = translator.encode([s for s, _ in pairs])
-    tgt_ids = [translator.tgt_vocab.encode(translator.tokenize(t), sos=True, eos=True) for _, t in pairs]
+    tgt_ids = translator.encode_targets([t for _, t in pairs])
     for batch in make_batches(src_ids, tgt_ids, batch_size, shuffle=False):
         n = int((batch.tgt[1:] != 0).sum())
         total += model.loss(batch.src, batch.tgt, batch.src_lengths) * n

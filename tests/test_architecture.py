@@ -32,7 +32,7 @@ LAYERS = [
     {"optim", "gradcheck", "metrics"},
     {"checkpoint"},
     {"translate"},
-    {"train", "plots"},
+    {"train", "plots", "export"},
     {"exercises"},
     {"cli", "__main__", "__init__"},
 ]

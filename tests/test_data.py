@@ -1,22 +1,9 @@
 import numpy as np
 import pytest
 
-from nprnn.data import Vocab, load_task, make_batches, pad_batch, read_tsv, tokenize_chars, tokenize_words
+from nprnn.data import Vocab, load_task, make_batches, pad_batch, read_tsv
 from nprnn.data import toy_en_fr
-from nprnn.data.vocab import detokenize_words
 from nprnn.data.vocab import EOS, PAD, SOS, UNK
-
-
-def test_word_tokenizer_lowercases_splits_punctuation_and_elision():
-    assert tokenize_words("J’ai une Voiture rouge.") == ["j'", "ai", "une", "voiture", "rouge", "."]
-    assert tokenize_words("Où est l'étudiante ?") == ["où", "est", "l'", "étudiante", "?"]
-    assert tokenize_words("I don't know, Tom!") == ["i", "don't", "know", ",", "tom", "!"]
-    assert tokenize_words("qu'il   est\u00a0là") == ["qu'", "il", "est", "là"]
-    assert detokenize_words(["j'", "ai", "une", "voiture", "."]) == "j'ai une voiture."
-
-
-def test_char_tokenizer_keeps_everything():
-    assert tokenize_chars("Sep 3, 94") == ["S", "e", "p", " ", "3", ",", " ", "9", "4"]
 
 
 def test_vocab_build_encode_decode():

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..checks import check_positive_int
 from .corpus import read_tsv, split_by_source
-from .vocab import TOKENIZERS
+from .tokenize import WordTokenizer
 
 DATA_SEED = 12345  # the splits of the generated tasks; not the training seed
 
@@ -25,7 +25,7 @@ DATA_SEED = 12345  # the splits of the generated tasks; not the training seed
 @dataclass
 class Task:
     name: str
-    tokenizer: str  # "word" or "char"
+    tokenizer: str  # its default tokenizer: "word", "char" or "bpe" (see tokenize.py)
     train: list  # (source, target) strings
     valid: list
     test: list
@@ -38,9 +38,6 @@ class Task:
         parts = [f"{len(pairs):,} pairs / {len({s for s, _ in pairs}):,} sources {name}"
                  for name, pairs in (("to train", self.train), ("to validate", self.valid), ("to test", self.test))]
         return f"task {self.name}: " + ", ".join(parts)
-
-    def tokenize(self, text):
-        return TOKENIZERS[self.tokenizer][0](text)
 
 
 # Each task's settings where they differ from the defaults of Seq2SeqConfig and TrainConfig
@@ -175,7 +172,7 @@ def _read_pairs(path, options):
     """(pairs of the file within the length cap, {what was skipped: how many})."""
     corpus = read_tsv(path, swap_columns=options.swap_columns)
     pairs = corpus.pairs[: options.max_pairs or None]
-    words = TOKENIZERS["word"][0]
+    words = WordTokenizer().tokenize
     kept = [p for p in pairs if len(words(p[0])) <= options.max_length and len(words(p[1])) <= options.max_length]
     if not kept:
         raise ValueError(f"every pair of {path} has a side longer than max_length={options.max_length} tokens")
@@ -203,7 +200,7 @@ def tsv_task(path, options=CorpusOptions()):
             pairs, (options.valid_fraction, options.test_fraction), DATA_SEED)
     if not train:
         raise ValueError(f"{path} leaves no training pair")
-    return Task(f"tsv:{path}", "word", train, valid, test, _defaults("tsv"), skipped=skipped, corpus=options)
+    return Task(f"tsv:{path}", "bpe", train, valid, test, _defaults("tsv"), skipped=skipped, corpus=options)
 
 
 TASK_NAMES = ("toy-en-fr", "reverse", "addition", "dates", "tsv:PATH")

@@ -1,13 +1,8 @@
-"""Tokenisers and `Vocab`: text <-> tokens <-> ids.
-
-Word level: lower-case, punctuation split off as its own token, accents kept, and French
-elision split after its apostrophe ("j'ai" -> "j'", "ai"), so "ai" is one word however it is
-written before it. Character level: every character is a token, case and all.
+"""`Vocab` (tokens <-> ids) and the special tokens. Text <-> tokens is tokenize.py's job.
 
 The data layer (nprnn/data/) imports nothing from the model; the model imports the special ids
 below from here. Imports: the standard library.
 """
-import re
 from collections import Counter
 
 
@@ -16,38 +11,6 @@ from collections import Counter
 # a token the vocabulary does not hold.
 PAD, SOS, EOS, UNK = 0, 1, 2, 3
 SPECIALS = ("<pad>", "<sos>", "<eos>", "<unk>")
-
-_PUNCT = re.compile(r"([.,!?;:\"«»()\[\]¿¡…])")
-_ELISION = re.compile(r"\b(qu|jusqu|lorsqu|puisqu|[cdjlmnst])'(?=\w)", re.IGNORECASE)
-
-
-def tokenize_words(text):
-    """'J’ai une voiture rouge.' -> ["j'", 'ai', 'une', 'voiture', 'rouge', '.']"""
-    text = text.lower().replace("\u2019", "'").replace("\u00a0", " ")
-    text = _PUNCT.sub(r" \1 ", text)
-    text = _ELISION.sub(r"\1' ", text)
-    return text.split()
-
-
-def detokenize_words(tokens):
-    """The inverse, up to spacing: ["j'", 'ai', 'faim', '.'] -> "j'ai faim." """
-    text = " ".join(tokens)
-    text = re.sub(r" ([.,!?;:…)\]])", r"\1", text)
-    text = re.sub(r"([(\[¿¡]) ", r"\1", text)
-    return re.sub(r"(\w') ", r"\1", text)
-
-
-def tokenize_chars(text):
-    """'12+7' -> ['1', '2', '+', '7']"""
-    return list(text)
-
-
-def detokenize_chars(tokens):
-    return "".join(tokens)
-
-
-TOKENIZERS = {"word": (tokenize_words, detokenize_words), "char": (tokenize_chars, detokenize_chars)}
-
 
 class Vocab:
     """Tokens and their ids. Ids 0..3 are always <pad> <sos> <eos> <unk>.
