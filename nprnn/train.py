@@ -170,7 +170,7 @@ def fit(translator, train_pairs, valid_pairs, *, rng=None, checkpoint=None, meta
             except _NotFinite as e:
                 restore()
                 raise TrainingDiverged(epoch, e.step, optimizer.lr, e.what, history, saved) from None
-            record = _validate(translator, valid_pairs, epoch, time.perf_counter() - t0, loss)
+            record = _validate(translator, valid_pairs, epoch, time.perf_counter() - t0, loss, tokens)
             history.append(record)
             improved = best is None or _score(record) > _score(best)
             if improved:
@@ -180,7 +180,7 @@ def fit(translator, train_pairs, valid_pairs, *, rng=None, checkpoint=None, meta
                 stale += 1
             if progress is not None and hasattr(progress, "done"):
                 progress.done()
-            log(_progress_line(record, config.epochs, tokens, time.perf_counter() - start, improved))
+            log(_progress_line(record, config.epochs, time.perf_counter() - start, improved))
             if not finished:
                 log(f"stopping: the time limit of {config.time_limit:g} s is reached")
                 break
@@ -206,15 +206,15 @@ def _first_sources(pairs, n):
     return [(s, t) for s, t in pairs if s in keep]
 
 
-def _validate(translator, valid_pairs, epoch, seconds, loss):
-    """The history record of an epoch: its training time and loss, and the validation scores."""
+def _validate(translator, valid_pairs, epoch, seconds, loss, tokens):
+    """The history record of an epoch: its training time, tokens and loss, and the validation scores."""
     result = evaluate(translator, valid_pairs)
-    return dict(epoch=epoch, seconds=seconds, loss=loss, valid_loss=result["loss"], valid_exact=result["exact"],
+    return dict(epoch=epoch, seconds=seconds, tokens=tokens, loss=loss, valid_loss=result["loss"], valid_exact=result["exact"],
                 valid_bleu=result["bleu"], valid_chrf=result["chrf"], valid_token_accuracy=result["token_accuracy"])
 
 
-def _progress_line(r, epochs, tokens, elapsed, improved):
-    return (f"epoch {r['epoch']:3d}/{epochs}  loss {r['loss']:.4f}  {tokens / r['seconds']:8,.0f} tok/s  "
+def _progress_line(r, epochs, elapsed, improved):
+    return (f"epoch {r['epoch']:3d}/{epochs}  loss {r['loss']:.4f}  {r['tokens'] / r['seconds']:8,.0f} tok/s  "
             f"elapsed {elapsed:6.1f}s  valid loss {r['valid_loss']:.4f}  exact {100 * r['valid_exact']:5.1f}%  "
             f"BLEU {r['valid_bleu']:5.1f}  chrF {r['valid_chrf']:5.1f}{'  *' if improved else ''}")
 
