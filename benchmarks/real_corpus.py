@@ -16,8 +16,9 @@ English words). Training stops at --time-limit seconds (default 900: fifteen min
 There is no Korean or Japanese corpus on this machine (it has no network), so
 `--synthetic-hangul` makes one: English sentences and Korean-like translations written in
 Hangul, with particles and verb endings glued to their words (agglutination, the thing a
-word-level vocabulary cannot learn from little data), and trains the default recipe (BPE) and
-a word-level one on it.
+word-level vocabulary cannot learn from little data), split so that the test sentences need
+word forms (a noun with its object particle) that no training sentence holds, and trains the
+default recipe (BPE) and a word-level one on it.
 """
 import argparse
 import sys
@@ -87,22 +88,38 @@ def _join_n(stem):
     return stem[:-1] + chr(ord(stem[-1]) + 4)
 
 
-def hangul_pairs():
-    """Every sentence of the little grammar: (English, Korean-like Hangul)."""
-    pairs = []
-    for (s_en, s_ko) in SUBJECTS:
-        third = s_en in ("he", "she", "the teacher", "my friend")
-        for (n_en, n_ko) in NOUNS:
-            for (base, third_form, past, stem) in VERBS:
-                for tense in ("present", "past"):
-                    for negative in (False, True):
-                        if tense == "past":
-                            verb = f"did not {base}" if negative else past
-                        else:
-                            verb = (("does not " if third else "do not ") + base) if negative else \
-                                (third_form if third else base)
-                        pairs.append((f"{s_en} {verb} the {n_en}", _korean(s_ko, n_ko, stem, tense, negative)))
-    return pairs
+def _here(noun_en, noun_ko, negative):
+    """'the apple is here' -> '사과가 여기 있다': the noun as a subject (이/가), never as an object."""
+    particle = "이" if _final_consonant(noun_ko[-1]) else "가"
+    return (f"the {noun_en} is {'not ' if negative else ''}here", f"{noun_ko}{particle} 여기 {'없다' if negative else '있다'}")
+
+
+def hangul_splits():
+    """(train, valid, test) pairs of the little grammar, split to test composition.
+
+    The last four nouns appear in training only as subjects ("the flower is here" -> 꽃이 여기
+    있다); validation and test use them as objects (꽃을), a word form no training sentence
+    holds. A word-level vocabulary has no token for it; subwords can put 꽃 and 을 together.
+    """
+    seen, held_out = NOUNS[:8], NOUNS[8:]
+
+    def sentences(nouns):
+        out = []
+        for (s_en, s_ko), (n_en, n_ko), (base, third_form, past, stem) in (
+                (s, n, v) for s in SUBJECTS for n in nouns for v in VERBS):
+            third = s_en in ("he", "she", "the teacher", "my friend")
+            for tense in ("present", "past"):
+                for negative in (False, True):
+                    if tense == "past":
+                        verb = f"did not {base}" if negative else past
+                    else:
+                        verb = (("does not " if third else "do not ") + base) if negative else (third_form if third else base)
+                    out.append((f"{s_en} {verb} the {n_en}", _korean(s_ko, n_ko, stem, tense, negative)))
+        return out
+
+    train = sentences(seen) + [_here(en, ko, neg) for en, ko in NOUNS for neg in (False, True)]
+    held = sentences(held_out)
+    return train, held[0::2], held[1::2]
 
 
 # ---- the runs ----------------------------------------------------------------------------------
@@ -146,12 +163,16 @@ def main():
     print("| recipe | epochs | seconds | tok/s | BLEU | chrF | exact % | test sources |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as folder:
+        options = CorpusOptions(swap_columns=args.swap_columns)
         if args.synthetic_hangul:
-            path = Path(folder) / "en-ko-synthetic.tsv"
-            path.write_text("".join(f"{en}\t{ko}\n" for en, ko in hangul_pairs()), encoding="utf-8")
+            files = []
+            for name, pairs in zip(("train", "valid", "test"), hangul_splits()):
+                files.append(Path(folder) / f"en-ko-{name}.tsv")
+                files[-1].write_text("".join(f"{en}\t{ko}\n" for en, ko in pairs), encoding="utf-8")
+            path = files[0]
+            options = CorpusOptions(valid_file=str(files[1]), test_file=str(files[2]))
         else:
             path = subset(args.corpus, args.lines, folder)
-        options = CorpusOptions(swap_columns=args.swap_columns)
         for name in args.recipe or (["default", "word-baseline"] if args.synthetic_hangul else ["default"]):
             settings = {**RECIPES[name], "time_limit": args.time_limit, **extra}
             test = run(name, f"tsv:{path}", settings, options, args.seed, log)
