@@ -1,24 +1,42 @@
 """Time Recurrent forward+backward for LSTM and GRU, beside torch.nn.LSTM / GRU when installed.
 
-    python benchmarks/bench_recurrent.py [--repeats 15] [--threads 2]
+    python benchmarks/bench_recurrent.py [--repeats 15] [--rounds 3] [--threads 2] [--only lstm]
 
-Each row runs nprnn and PyTorch alternately on the same shapes (interleaved, so that noise from
-the machine falls on both) and prints the median milliseconds of one forward+backward pass over
-a (T, B, D) batch, and the ratio nprnn / PyTorch (below 1.0: nprnn is faster).
+Prints the median milliseconds of one forward+backward pass over a (T, B, D) batch for nprnn
+and PyTorch, and the ratio nprnn / PyTorch (below 1.0: nprnn is faster). The row with B = 1 is
+the latency of one sentence.
+
+How it times, and why. Both libraries keep idle worker threads spinning for a while after each
+call (OpenBLAS's for about 0.1 s, OpenMP's for a little less), and on 2 cores a library that
+runs while the other's threads still spin gets half the machine: timing them call by call,
+alternately, made PyTorch's float32 LSTM look twice as slow as it is. So the runs are
+interleaved in blocks: `--rounds` rounds, each a block of nprnn runs and a block of PyTorch
+runs (which goes first alternates), with a pause of `--gap` seconds before each block; the
+first run of a block is not timed. Noise from other programs then still falls on both, and
+neither is slowed by the other. Medians over all timed runs; the load average before and after
+is printed, since on a shared machine it says how far to trust the figures.
 """
 import argparse
 import os
 import time
 
-SHAPES = [(32, 64, 128, 256), (20, 32, 64, 128), (8, 128, 16, 128)]
+clock = time.perf_counter  # or time.process_time: --clock
+SHAPES = [(32, 64, 128, 256), (20, 32, 64, 128), (8, 128, 16, 128), (20, 1, 64, 256)]  # T, B, D, H
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeats", type=int, default=15, help="timed runs per row (default 15)")
-    parser.add_argument("--warmup", type=int, default=3, help="untimed runs first (default 3)")
+    parser.add_argument("--repeats", type=int, default=15, help="timed runs per library per row (default 15)")
+    parser.add_argument("--rounds", type=int, default=3, help="blocks per library per row (default 3)")
+    parser.add_argument("--gap", type=float, default=0.25, help="seconds of pause before each block (default 0.25)")
     parser.add_argument("--threads", type=int, default=2, help="threads for NumPy's BLAS and PyTorch (default 2)")
+    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                        help="wall: elapsed time (default); cpu: the process's CPU time, which a busy machine "
+                             "disturbs less (use it with --threads 1, where no thread waits for another)")
+    parser.add_argument("--only", choices=["lstm", "gru"], help="one cell only")
     args = parser.parse_args()
+    global clock
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(args.threads)  # before NumPy loads its BLAS
 
@@ -43,10 +61,14 @@ def main():
         y, _ = net(x)
         y.backward(dy)
 
+    per_block = max(1, -(-args.repeats // args.rounds))
+    print(f"load average before: {os.getloadavg()[0]:.2f}; {args.threads} threads, {args.clock} clock; median of "
+          f"{per_block * args.rounds} runs each, in {args.rounds} interleaved blocks")
     header = f"{'cell':<5} {'dtype':<8} {'T, B, D, H':<18} {'nprnn ms':>9} {'torch ms':>9} {'ratio':>6}"
     print(header)
     print("-" * len(header))
-    for kind, Cell in (("lstm", LSTMCell), ("gru", GRUCell)):
+    cells = (("lstm", LSTMCell), ("gru", GRUCell))
+    for kind, Cell in [c for c in cells if args.only in (None, c[0])]:
         for dtype in (np.float32, np.float64):
             for T, B, D, H in SHAPES:
                 rng = np.random.default_rng(0)
@@ -61,19 +83,23 @@ def main():
                     dy = torch.tensor(dhs)
                     runs.append(("torch", lambda: torch_pass(net, x, dy)))
                 times = {name: [] for name, _ in runs}
-                for r in range(args.warmup + args.repeats):
-                    for name, fn in runs:  # interleaved
-                        t0 = time.perf_counter()
-                        fn()
-                        if r >= args.warmup:
-                            times[name].append(time.perf_counter() - t0)
+                for r in range(args.rounds):
+                    for name, fn in runs[:: 1 if r % 2 == 0 else -1]:  # who goes first alternates
+                        time.sleep(args.gap)  # let the other library's threads stop spinning
+                        fn()  # untimed: the first run after the pause
+                        for _ in range(per_block):
+                            t0 = clock()
+                            fn()
+                            times[name].append(clock() - t0)
                 ms = {name: 1e3 * float(np.median(v)) for name, v in times.items()}
                 shape = f"{T}, {B}, {D}, {H}"
                 if torch is None:
                     print(f"{kind:<5} {np.dtype(dtype).name:<8} {shape:<18} {ms['nprnn']:9.2f}")
                 else:
                     ratio = ms["nprnn"] / ms["torch"]
-                    print(f"{kind:<5} {np.dtype(dtype).name:<8} {shape:<18} {ms['nprnn']:9.2f} {ms['torch']:9.2f} {ratio:6.2f}")
+                    print(f"{kind:<5} {np.dtype(dtype).name:<8} {shape:<18} {ms['nprnn']:9.2f} {ms['torch']:9.2f} "
+                          f"{ratio:6.2f}", flush=True)
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

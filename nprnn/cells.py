@@ -42,8 +42,13 @@ from typing import NamedTuple, Optional
 import numpy as np
 
 from .checks import as_float_dtype, as_rng, check_array, check_positive_int
-from .functional import matmul, matmul_weight_grad, sigmoid, sigmoid_grad, tanh, tanh_grad
+from .functional import gate_blocks, matmul, matmul_weight_grad, sigmoid, sigmoid_grad, squash, squash_grad, tanh, tanh_grad
 from .module import Module
+
+
+def _transposed(Wh, Wh_T):
+    """Wh.T (G*H, H): the caller's contiguous copy Wh_T if it made one, else the transposed view."""
+    return Wh.T if Wh_T is None else Wh_T
 
 
 class CellCache(NamedTuple):
@@ -97,10 +102,7 @@ class Cell(Module):
         shape = (batch_size, self.hidden_size)
         if self.state_is_pair:
             if not (isinstance(state, (tuple, list)) and len(state) == 2):
-                raise TypeError(
-                    f"{name} must be a pair (h, c) of arrays of shape {shape} for an LSTM, "
-                    f"got {type(state).__name__}"
-                )
+                raise TypeError(f"{name} must be a pair (h, c) of arrays of shape {shape} for an LSTM, got {type(state).__name__}")
             check_array(f"{name}[0] (h)", state[0], shape, self.dtype)
             check_array(f"{name}[1] (c)", state[1], shape, self.dtype)
             return tuple(state)
@@ -151,10 +153,14 @@ class Cell(Module):
         """The recurrence: input projection xp (B, G*H) and state -> (new state, step cache)."""
         raise NotImplementedError
 
-    def step_backward(self, dstate, cache):
+    def step_backward(self, dstate, cache, out=None, Wh_T=None):
         """Back through `step`: dstate -> (dxp (B, G*H), dah (B, G*H) or None, dstate_prev).
 
-        dah is None where the hidden projection's gradient is dxp itself."""
+        dah is None where the hidden projection's gradient is dxp itself. Two optional helps
+        for a caller that runs many steps (`Recurrent`): `out`, a (B, G*H) array to write dxp
+        into, and `Wh_T`, Wh.T copied row by row (C-contiguous) once for every step: BLAS
+        multiplies by it faster than by the transposed view ``Wh.T``.
+        """
         raise NotImplementedError
 
     def accumulate_grads(self, x, caches, dxp, dah):
@@ -191,9 +197,7 @@ class Cell(Module):
             raise ValueError(f"weights is missing {missing}; it needs {list(names)}")
         w = {n: np.asarray(weights[n]) for n in names}
         if w["weight_ih"].ndim != 2 or w["weight_ih"].shape[0] % cls.num_gates:
-            raise ValueError(
-                f"weights['weight_ih'] must have shape ({cls.num_gates}*H, D), got {w['weight_ih'].shape}"
-            )
+            raise ValueError(f"weights['weight_ih'] must have shape ({cls.num_gates}*H, D), got {w['weight_ih'].shape}")
         GH, D = w["weight_ih"].shape
         H = GH // cls.num_gates
         for n, shape in (("weight_hh", (GH, H)), ("bias_ih", (GH,)), ("bias_hh", (GH,))):
@@ -218,12 +222,14 @@ class RNNCell(Cell):
         h: np.ndarray
 
     def step(self, xp, h_prev):
-        h = tanh(xp + h_prev @ self._params["Wh"])
+        a = h_prev @ self._params["Wh"]
+        a += xp  # a = x @ Wx + bx + h_prev @ Wh + bh
+        h = tanh(a, out=a)
         return h, self.Cache(h_prev, h)
 
-    def step_backward(self, dh, cache):
-        da = dh * tanh_grad(cache.h)  # h = tanh(a)
-        dh_prev = da @ self._params["Wh"].T  # a = ... + h_prev @ Wh
+    def step_backward(self, dh, cache, out=None, Wh_T=None):
+        da = np.multiply(dh, tanh_grad(cache.h), out=out)  # h = tanh(a)
+        dh_prev = da @ _transposed(self._params["Wh"], Wh_T)  # a = ... + h_prev @ Wh
         return da, None, dh_prev  # xp and h_prev @ Wh are added: one gradient for both
 
 
@@ -240,6 +246,10 @@ class LSTMCell(Cell):
 
     Its state is the pair (h, c), each (B, H). The memory c is updated by addition, so its
     gradient flows back through f alone, not through a squashing function at every step.
+
+    The four activations are one call: sigmoid(x) = (1 + tanh(x / 2)) / 2, so
+    ``squash(a, scale, shift)`` = scale * tanh(scale * a) + shift with scale and shift 1/2 on the
+    columns of i, f, o and 1 and 0 on those of g makes all four gates at once, in place.
     """
 
     num_gates = 4
@@ -248,34 +258,49 @@ class LSTMCell(Cell):
     class Cache(NamedTuple):
         h_prev: np.ndarray
         c_prev: np.ndarray
-        i: np.ndarray
-        f: np.ndarray
-        g: np.ndarray
-        o: np.ndarray
+        gates: np.ndarray  # (B, 4H): i, f, g, o side by side, as in a
         tanh_c: np.ndarray
+
+        # each gate by its name: a view of its block of `gates`
+        i = property(lambda self: gate_blocks(self.gates, 4)[0])
+        f = property(lambda self: gate_blocks(self.gates, 4)[1])
+        g = property(lambda self: gate_blocks(self.gates, 4)[2])
+        o = property(lambda self: gate_blocks(self.gates, 4)[3])
+
+    def __init__(self, input_size, hidden_size, *, rng=None, dtype=np.float64):
+        super().__init__(input_size, hidden_size, rng=rng, dtype=dtype)
+        per_gate = lambda i, f, g, o: np.repeat(np.array([i, f, g, o], dtype=self.dtype), self.hidden_size)  # noqa: E731
+        self.gate_scale = per_gate(0.5, 0.5, 1.0, 0.5)  # sigmoid(x) = 0.5 * tanh(0.5 * x) + 0.5
+        self.gate_shift = per_gate(0.5, 0.5, 0.0, 0.5)  # tanh(x)    = 1.0 * tanh(1.0 * x) + 0.0
 
     def step(self, xp, state):
         h_prev, c_prev = state
         a = h_prev @ self._params["Wh"]
         a += xp  # (B, 4H) pre-activations of the gates i, f, g, o
-        a_i, a_f, a_g, a_o = np.split(a, 4, axis=1)
-        i, f, g, o = sigmoid(a_i), sigmoid(a_f), tanh(a_g), sigmoid(a_o)
-        c = f * c_prev + i * g
+        gates = squash(a, self.gate_scale, self.gate_shift)  # in place: sigmoid on i, f, o; tanh on g
+        i, f, g, o = gate_blocks(gates, 4)
+        c = f * c_prev
+        c += i * g  # c = f * c_prev + i * g
         tanh_c = tanh(c)
         h = o * tanh_c
-        return (h, c), self.Cache(h_prev, c_prev, i, f, g, o, tanh_c)
+        return (h, c), self.Cache(h_prev, c_prev, gates, tanh_c)
 
-    def step_backward(self, dstate, cache):
+    def step_backward(self, dstate, cache, out=None, Wh_T=None):
         dh, dc_next = dstate
-        h_prev, c_prev, i, f, g, o, tanh_c = cache
-        dc = dc_next + dh * o * tanh_grad(tanh_c)  # h = o * tanh(c)
-        da = np.empty((dh.shape[0], 4 * self.hidden_size), dtype=dh.dtype)
-        da_i, da_f, da_g, da_o = np.split(da, 4, axis=1)  # views: writing them fills da
-        np.multiply(dc * g, sigmoid_grad(i), out=da_i)  # c = f * c_prev + i * g,  i = sigmoid(a_i)
-        np.multiply(dc * c_prev, sigmoid_grad(f), out=da_f)  # c = f * c_prev + ...,  f = sigmoid(a_f)
-        np.multiply(dc * i, tanh_grad(g), out=da_g)  # c = ... + i * g,  g = tanh(a_g)
-        np.multiply(dh * tanh_c, sigmoid_grad(o), out=da_o)  # h = o * tanh(c),  o = sigmoid(a_o)
-        dh_prev = da @ self._params["Wh"].T  # a = ... + h_prev @ Wh
+        h_prev, c_prev, gates, tanh_c = cache
+        i, f, g, o = gate_blocks(gates, 4)
+        dc = tanh_grad(tanh_c)
+        dc *= dh
+        dc *= o
+        dc += dc_next  # h = o * tanh(c): c reaches the loss through h, and through c at t+1
+        da = np.empty_like(gates) if out is None else out
+        da_i, da_f, da_g, da_o = gate_blocks(da, 4)  # views: writing them fills da
+        np.multiply(dc, g, out=da_i)  # c = f * c_prev + i * g:  dL/di
+        np.multiply(dc, c_prev, out=da_f)  # c = f * c_prev + ...:  dL/df
+        np.multiply(dc, i, out=da_g)  # c = ... + i * g:  dL/dg
+        np.multiply(dh, tanh_c, out=da_o)  # h = o * tanh(c):  dL/do
+        da *= squash_grad(gates, self.gate_scale, self.gate_shift)  # i, f, o = sigmoid(a): i (1 - i) ...; g = tanh(a_g): 1 - g^2
+        dh_prev = da @ _transposed(self._params["Wh"], Wh_T)  # a = ... + h_prev @ Wh
         dc_prev = dc * f  # c = f * c_prev + ...
         return da, None, (dh_prev, dc_prev)  # xp and h_prev @ Wh are added: one gradient for both
 
@@ -320,46 +345,52 @@ class GRUCell(Cell):
 
     def step(self, xp, h_prev):
         p, H = self._params, self.hidden_size
-        ax_r, ax_z, ax_n = np.split(xp, 3, axis=1)
-        Wh_rz, Wh_n = p["Wh"][:, : 2 * H], p["Wh"][:, 2 * H :]  # columns of blocks r, z | n
-        bh_rz, bh_n = p["bh"][: 2 * H], p["bh"][2 * H :]
+        ax = gate_blocks(xp, 3)  # (3, B, H): views of the blocks ax_r, ax_z, ax_n
         if self.reset_after:
             ah = h_prev @ p["Wh"]  # all three blocks in one matmul
             ah += p["bh"]
-            ah_r, ah_z, ah_n = np.split(ah, 3, axis=1)
+            ah = gate_blocks(ah, 3)  # (3, B, H): ah_r, ah_z, ah_n
+            ah_r_z, ah_n = ah[:2], ah[2]
         else:
-            ah_r, ah_z = np.split(h_prev @ Wh_rz + bh_rz, 2, axis=1)
-        r = sigmoid(ax_r + ah_r)
-        z = sigmoid(ax_z + ah_z)
+            ah_r_z = h_prev @ p["Wh"][:, : 2 * H]  # the columns of blocks r and z
+            ah_r_z += p["bh"][: 2 * H]
+            ah_r_z, ah_n = gate_blocks(ah_r_z, 2), None
+        rz = np.add(ax[:2], ah_r_z)  # (2, B, H): r and z side by side
+        r, z = sigmoid(rz, out=rz)  # r = sigmoid(ax_r + ah_r), z = sigmoid(ax_z + ah_z)
         if self.reset_after:
-            n = tanh(ax_n + r * ah_n)
+            n = r * ah_n
             rh = None
         else:
             rh = r * h_prev
-            n = tanh(ax_n + rh @ Wh_n + bh_n)
-            ah_n = None
-        h = n + z * (h_prev - n)  # = (1 - z) * n + z * h_prev
+            n = rh @ p["Wh"][:, 2 * H :]  # the columns of block n
+            n += p["bh"][2 * H :]
+        n += ax[2]
+        tanh(n, out=n)  # n = tanh(ax_n + r * ah_n), or tanh(ax_n + rh @ Wh_n + bh_n)
+        h = h_prev - n
+        h *= z
+        h += n  # h = n + z * (h_prev - n) = (1 - z) * n + z * h_prev
         return h, self.Cache(h_prev, r, z, n, ah_n, rh)
 
-    def step_backward(self, dh, cache):
-        p, H = self._params, self.hidden_size
+    def step_backward(self, dh, cache, out=None, Wh_T=None):
+        H = self.hidden_size
         h_prev, r, z, n, ah_n, rh = cache
-        dxp = np.empty((dh.shape[0], 3 * H), dtype=dh.dtype)
-        dax_r, dax_z, dax_n = np.split(dxp, 3, axis=1)
+        Wh_T = _transposed(self._params["Wh"], Wh_T)  # (3H, H): its rows are the blocks r, z, n
+        dxp = np.empty((dh.shape[0], 3 * H), dtype=dh.dtype) if out is None else out
+        dax_r, dax_z, dax_n = gate_blocks(dxp, 3)  # views: writing them fills dxp
         np.multiply(dh * (1.0 - z), tanh_grad(n), out=dax_n)  # h = (1 - z) * n + ...,  n = tanh(a_n)
         np.multiply(dh * (h_prev - n), sigmoid_grad(z), out=dax_z)  # h = ... + z * (h_prev - n)
         dh_prev = dh * z  # h = ... + z * h_prev
         if self.reset_after:
             np.multiply(dax_n * ah_n, sigmoid_grad(r), out=dax_r)  # a_n = ax_n + r * ah_n
             dah = dxp.copy()
-            dah[:, 2 * H :] *= r  # a_n = ax_n + r * ah_n: ah_n is scaled by r
-            dh_prev += dah @ p["Wh"].T  # ah = h_prev @ Wh + bh
+            gate_blocks(dah, 3)[2] *= r  # a_n = ax_n + r * ah_n: ah_n is scaled by r
+            dh_prev += dah @ Wh_T  # ah = h_prev @ Wh + bh
         else:
-            drh = dax_n @ p["Wh"][:, 2 * H :].T  # a_n = ax_n + rh @ Wh_n + bh_n
+            drh = dax_n @ Wh_T[2 * H :]  # a_n = ax_n + rh @ Wh_n + bh_n
             np.multiply(drh * h_prev, sigmoid_grad(r), out=dax_r)  # rh = r * h_prev
             dh_prev += drh * r  # rh = r * h_prev
             dah = None  # the same pre-activations; Wh_n met rh, not h_prev (see accumulate_grads)
-            dh_prev += dxp[:, : 2 * H] @ p["Wh"][:, : 2 * H].T  # a_rz = ... + h_prev @ Wh_rz
+            dh_prev += dxp[:, : 2 * H] @ Wh_T[: 2 * H]  # a_rz = ... + h_prev @ Wh_rz
         return dxp, dah, dh_prev
 
     def accumulate_grads(self, x, caches, dxp, dah):
