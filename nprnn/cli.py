@@ -251,6 +251,26 @@ def cmd_plot(args):
     return 0
 
 
+def cmd_export(args):
+    from .export import TorchNotInstalledError, export_checkpoint
+
+    try:
+        _print(export_checkpoint(args.checkpoint, args.out))
+    except (ValueError, TorchNotInstalledError) as e:
+        raise UserError(str(e)) from None
+    return 0
+
+
+def cmd_import(args):
+    from .export import TorchNotInstalledError, import_state_dict
+
+    try:
+        _print(import_state_dict(args.state_dict, args.like, args.out))
+    except (ValueError, TorchNotInstalledError) as e:
+        raise UserError(str(e)) from None
+    return 0
+
+
 def cmd_evaluate(args):
     from .translate import evaluate
 
@@ -382,6 +402,18 @@ def build_parser():
     p.add_argument("--out", metavar="FILE", help="image to write: .png, .pdf or .svg (default hidden_states.png)")
     p.add_argument("--max-units", type=positive_int, default=64, help="draw at most this many units (default 64)")
     p.set_defaults(func=cmd_plot)
+
+    p = sub.add_parser("export", help="write a checkpoint as a PyTorch state dict (.pt; needs nprnn[torch])")
+    p.add_argument("--checkpoint", required=True, metavar="PATH", help="the nprnn checkpoint (.npz)")
+    p.add_argument("--out", required=True, metavar="FILE", help="the PyTorch file to write (.pt or .pth)")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("import", help="read a PyTorch state dict back into an nprnn checkpoint (needs nprnn[torch])")
+    p.add_argument("--state-dict", required=True, metavar="FILE", help="a .pt from nprnn export (or a bare state dict)")
+    p.add_argument("--like", metavar="PATH", help="the nprnn checkpoint the weights belong to "
+                                                  "(needed when the file holds no configuration)")
+    p.add_argument("--out", required=True, metavar="PATH", help="the checkpoint to write (.npz)")
+    p.set_defaults(func=cmd_import)
 
     from .exercises.cli import register as register_exercises
 

@@ -32,6 +32,7 @@ LAYERS = [
     {"optim", "gradcheck", "metrics"},
     {"checkpoint"},
     {"translate"},
+    {"torch_model"},
     {"train", "plots", "export"},
     {"exercises"},
     {"cli", "__main__", "__init__"},
