@@ -73,16 +73,26 @@ assert not np.allclose(states[0], states[1])  # the state changes with every inp
 
 # %% [markdown]
 # Had we started from a different $h_{-1}$, every later state would differ too: the state
-# carries the past forward. Look how little, though, after only five steps: a plain RNN
-# forgets quickly, which lesson 5 measures.
+# carries the past forward. But look how fast the difference fades. Start one run from zeros
+# and one from 0.5 in every unit, feed both the same five inputs, and measure the largest gap
+# between their states after each step:
 
 # %%
 h_other = np.ones((1, 4)) * 0.5
+gaps = []
 for t in range(5):
     h_other, _ = cell.forward(xs[t], h_other)
+    gaps.append(np.abs(states[t] - h_other[0]).max())
 print("last state from zeros:", states[-1])
 print("last state from 0.5s :", h_other[0])
-assert not np.allclose(states[-1], h_other[0])
+print("largest gap after each step:", np.round(gaps, 3), " (it was 0.5 before the first)")
+assert not np.allclose(states[-1], h_other[0])  # the start still shows ...
+assert all(a > b for a, b in zip([0.5] + gaps, gaps))  # ... less after every step ...
+assert gaps[-1] < 0.05  # ... and after five steps the gap of 0.5 is below 0.05
+
+# %% [markdown]
+# A gap of 0.5 became less than 0.05 in five steps: a plain RNN forgets quickly, which lesson 5
+# measures through the gradient.
 
 # %% [markdown]
 # ## Up: the state is also this timestep's output
@@ -103,10 +113,12 @@ assert h2.shape == (1, 2)
 # %% [markdown]
 # ## The hidden state at every timestep
 #
-# Time runs left to right; each row is one hidden unit; the colour is its value in (-1, 1).
+# Time runs left to right; each row is one hidden unit; the colour (and the number) is its
+# value in (-1, 1). Read a row left to right: one unit changing as each input arrives.
 
 # %%
-ax = plot_hidden_states(states, [f"x{t}" for t in range(5)], context=False, title="RNN hidden state per timestep")
+ax = plot_hidden_states(states, [f"x{t}" for t in range(5)], context=False,
+                        title="RNN hidden state: each column is h_t after input x_t")
 assert ax.get_xlabel().startswith("timestep")
 save_figure(ax, FIGURES / "hidden_states.png")
 
@@ -116,5 +128,20 @@ save_figure(ax, FIGURES / "hidden_states.png")
 # - One timestep: $h_t = \tanh(x_t W_x + b_x + h_{t-1} W_h + b_h)$, the same weights every step.
 # - $h_t$ goes up (output) and along (to $t+1$).
 #
-# **Try it:** make `hidden_size` 1 and watch one number carry the whole past. Scale `Wh` by 5
-# (`cell.params["Wh"] *= 5`): what happens to the states?
+# ## Try it
+#
+# - Make `hidden_size` 1 and watch one number carry the whole past.
+# - Scale `Wh` by 5 (`cell.params["Wh"] *= 5`) and rerun the two starts: do the states still
+#   forget where they began?
+#
+# ## Exercises
+#
+# Write the step yourself, then its backward pass; `check` grades each output against nprnn's
+# own and against finite differences, and names what is wrong:
+#
+# ```
+# nprnn exercise start rnn_step_forward     # writes rnn_step_forward.py: fill in the function
+# nprnn exercise check rnn_step_forward.py
+# nprnn exercise start rnn_step_backward
+# nprnn exercise check rnn_step_backward.py
+# ```

@@ -41,7 +41,8 @@ assert words.detokenize(words.tokenize("Je n'ai  pas d'étudiante.")) == "Je n'a
 #
 # Four ids are reserved: `<pad>` 0 fills short sentences up to the longest of a batch, `<sos>`
 # 1 starts every target sentence, `<eos>` 2 ends it, `<unk>` 3 stands for any word the
-# vocabulary does not know. The other words get ids by frequency.
+# vocabulary does not know. The other tokens get ids by frequency, most frequent first, ties
+# in alphabetical order, so the same corpus always gives the same ids.
 
 # %%
 corpus = ["i am a student", "she is a student", "i am tired", "we are students"]
@@ -51,6 +52,9 @@ ids = vocab.encode(words.tokenize("i am a teacher"))
 print("i am a teacher ->", ids, "->", vocab.decode(ids))
 assert vocab.tokens[:4] == ["<pad>", "<sos>", "<eos>", "<unk>"]
 assert ids[-1] == 3  # "teacher" was never seen: <unk>
+counts = {tok: sum(words.tokenize(s).count(tok) for s in corpus) for tok in vocab.tokens[4:]}
+print("counts in id order:", list(counts.values()))
+assert list(counts) == sorted(counts, key=lambda tok: (-counts[tok], tok))  # by frequency, then alphabetically
 print("as a target:", vocab.encode(words.tokenize("i am tired"), sos=True, eos=True))
 
 # %% [markdown]
@@ -70,9 +74,13 @@ assert batch[3, 1] == 0 and batch[3, 2] == 0  # padding
 # %% [markdown]
 # ## The embedding: a row of a matrix
 #
-# An embedding is a matrix W (V, E): token k becomes row k. Looking up a row is multiplying its
-# one-hot vector by W, so the lookup is a linear layer whose input happens to be one-hot, and
-# nobody computes it that way because the lookup is V times cheaper.
+# An embedding is a matrix $W$ (V, E): token k becomes row k. Looking up a row is multiplying
+# its one-hot vector by $W$:
+#
+# $$x_{t,b} = W_{w_{t,b}} = \mathrm{onehot}(w_{t,b})\, W \qquad (1, V)\,(V, E) \to (1, E)$$
+#
+# so the lookup is a linear layer whose input happens to be one-hot. Nobody computes it that
+# way: the product spends V × E multiply-adds per token to find the E numbers a lookup copies.
 #
 # `Embedding(V, E)` has a third argument, `padding_idx`, whose default is 0, the id of `<pad>`
 # (as in `torch.nn.Embedding(V, E, padding_idx=0)`). Padding is not a word: it only fills the
@@ -80,32 +88,42 @@ assert batch[3, 1] == 0 and batch[3, 2] == 0  # padding
 # whatever row 0 of W holds, and, below, no gradient.
 
 # %%
-emb = Embedding(len(vocab), 3, rng=0)  # E = 3 dimensions per token
-vectors = emb.forward(batch)  # (T, B, E)
+emb = Embedding(len(vocab), 3, rng=0)  # E = 3 dimensions per token; padding_idx=0 by default
+assert emb.padding_idx == 0 == vocab.ids["<pad>"]
+vectors = emb.forward(batch)  # (T, B, E): x[t, b] = W[w[t, b]]
 print("vectors shape:", vectors.shape)
 one_hot = np.eye(len(vocab))[batch]  # (T, B, V)
-assert np.allclose(vectors, one_hot @ emb.params["W"])
+assert np.allclose(vectors, one_hot @ emb.params["W"])  # x = onehot(w) W
 k = vocab.ids["▁student"]
 print(f"'student' is id {k}; its vector is row {k} of W:", emb.params["W"][k])
 assert np.allclose(vectors[3, 0], emb.params["W"][k])
-assert not vectors[3, 1].any()  # <pad> is a zero vector
+assert not vectors[3, 1].any()  # <pad> is a zero vector ...
+emb.params["W"][0] = 7.0  # ... whatever row 0 holds
+assert not emb.forward(batch)[3, 1].any()
+emb.params["W"][0] = 0.0
 
 # %% [markdown]
 # ## Its gradient: a scatter-add
 #
-# Since vectors = one_hot @ W, the gradient of W is one_hotᵀ @ dvectors: each output gradient
-# is *added* into the row of the token that produced it. A token used twice gets two
-# contributions. The `<pad>` row gets none (that is `padding_idx=0` at work: the true gradient
-# of a row that never reaches the output is zero), so padding never learns anything.
+# Since $x = \mathrm{onehot}(w)\,W$, the gradient of $W$ is $\mathrm{onehot}^\top \,\partial L/\partial x$:
+# each output gradient is *added* into the row of the token that produced it,
+#
+# $$\frac{\partial L}{\partial W_k} = \sum_{(t, b)\,:\,w_{t,b} = k} \frac{\partial L}{\partial x_{t,b}}
+# \quad (k \neq \text{<pad>}), \qquad \frac{\partial L}{\partial W_{\text{<pad>}}} = 0.$$
+#
+# A token used twice gets two contributions. The `<pad>` row gets none: that is `padding_idx=0`
+# at work. Its output is zero whatever the row holds (above), so the true gradient of the row
+# is zero, and padding never learns anything.
 
 # %%
-dvectors = np.random.default_rng(1).normal(size=vectors.shape)
-emb.backward(dvectors)
-expected = one_hot.reshape(-1, len(vocab)).T @ dvectors.reshape(-1, 3)
+dvectors = np.random.default_rng(1).normal(size=vectors.shape)  # dL/dx, as if from a loss
+emb.backward(dvectors)  # np.add.at(dW, ids, dx): the scatter-add, skipping <pad>
+expected = one_hot.reshape(-1, len(vocab)).T @ dvectors.reshape(-1, 3)  # onehotᵀ dL/dx
 expected[0] = 0.0  # the padding row
 assert np.allclose(emb.grads["W"], expected)
 i = vocab.ids["▁i"]
 print(f"'i' appears {int((batch == i).sum())} times; its gradient is the sum of those:", emb.grads["W"][i])
+assert np.allclose(emb.grads["W"][i], dvectors[batch == i].sum(axis=0))  # the sum over its two uses
 assert not emb.grads["W"][0].any()
 
 # %% [markdown]
@@ -113,7 +131,7 @@ assert not emb.grads["W"][0].any()
 
 # %%
 fig, ax = plt.subplots(figsize=(5, 3.2), layout="constrained")
-ax.imshow(batch != 0, cmap="Greens", vmin=0, vmax=1.6, aspect="auto")
+ax.imshow(batch != 0, cmap="Greens", vmin=0, vmax=1.6, aspect="auto")  # light green: a word; white: <pad>
 for t in range(batch.shape[0]):
     for b in range(batch.shape[1]):
         ax.text(b, t, f"{vocab.tokens[batch[t, b]]}\n{batch[t, b]}", ha="center", va="center", fontsize=9)
@@ -122,13 +140,25 @@ ax.set_xticklabels([f"sentence {b}" for b in range(3)])
 ax.set_yticks(range(4))
 ax.set_xlabel("batch column b")
 ax.set_ylabel("timestep t")
-ax.set_title("a time-major batch of token ids (white: <pad>)")
+ax.set_title("one sentence per column, one timestep per row;\n<pad> (white) fills the shorter ones")
 save_figure(ax, FIGURES / "batch.png")
 
 # %% [markdown]
 # ## Summary
 #
 # - text → tokens → ids → a padded (T, B) batch with lengths → (T, B, E) vectors.
-# - An embedding lookup is one_hot @ W; its gradient is a scatter-add into the rows used.
+# - An embedding lookup is one_hot @ W; its gradient is a scatter-add into the rows used, and
+#   nothing into the `<pad>` row (`padding_idx`).
 #
-# **Try it:** build the vocabulary with `min_freq=2`: which words become `<unk>`?
+# ## Try it
+#
+# - Build the vocabulary with `min_freq=2`: which words become `<unk>`?
+# - Make a batch in which one sentence uses "i" three times, and check that row "▁i" of the
+#   gradient is the sum of three rows of `dvectors`.
+#
+# ## Exercises
+#
+# ```
+# nprnn exercise start embedding_backward     # the scatter-add: repeated ids, and nothing for <pad>
+# nprnn exercise check embedding_backward.py
+# ```

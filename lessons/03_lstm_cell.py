@@ -95,10 +95,13 @@ print("matches LSTMCell.backward")
 report = check_cell(LSTMCell(4, 5, rng=1))
 for name, err in report.items():
     print(f"{name:16s} relative error {err:.1e}")
-assert max(report.values()) < 1e-7
+assert 1e-12 < min(report.values()) and max(report.values()) < 1e-8  # about 1e-10
 
 # %% [markdown]
 # ## The gates over a sentence-long sequence
+#
+# A new cell with 8 units reads 6 random inputs. Untrained, its sigmoid gates i, f and o sit
+# around 0.5 (half open) and move a little with each input; the candidate g takes both signs.
 
 # %%
 cell = LSTMCell(3, 8, rng=3)
@@ -109,7 +112,11 @@ for t in range(6):
     caches.append(cache)
 gates = {k: v[:, 0, :] for k, v in lstm_gates(caches).items()}  # (T, H) each, for the one sequence
 assert gates["f"].shape == (6, 8) and 0 < gates["f"].min() and gates["f"].max() < 1
-axes = plot_gates(gates, title="LSTM gates per timestep (untrained)")
+for k in "ifo":
+    print(f"{k}: mean {gates[k].mean():.2f}, range {gates[k].min():.2f} .. {gates[k].max():.2f}")
+    assert 0.4 < gates[k].mean() < 0.6 and 0.1 < gates[k].min() and gates[k].max() < 0.9  # around 0.5
+assert gates["g"].min() < 0 < gates["g"].max()
+axes = plot_gates(gates, title="gates of an untrained LSTM: i, f and o stay near 0.5, g takes both signs")
 save_figure(axes, FIGURES / "gates.png")
 
 # %% [markdown]
@@ -119,5 +126,19 @@ save_figure(axes, FIGURES / "gates.png")
 # - Backward: $\partial L/\partial c_{t-1} = \partial L/\partial c_t \odot f$: no squashing
 #   on the memory's path, which is why gradients can survive many steps (lesson 5).
 #
-# **Try it:** set the forget-gate block of `bh` to +5 (`cell.params["bh"][H:2*H] = 5`) and
-# watch f in the figure.
+# ## Try it
+#
+# - Set the forget-gate block of the 8-unit cell's `bh` to +5 and redraw: f is the second block
+#   of 8 columns (`H8 = cell.hidden_size; cell.params["bh"][H8 : 2 * H8] = 5`). Where does f sit
+#   now, and what does that do to $c_t$?
+# - Break one line of the hand-written backward pass (say `dc_prev = dc`) and see which
+#   assert catches it.
+#
+# ## Exercises
+#
+# ```
+# nprnn exercise start lstm_step_forward      # the four gates, the memory, the state
+# nprnn exercise check lstm_step_forward.py
+# nprnn exercise start lstm_step_backward     # back through the gates and the memory
+# nprnn exercise check lstm_step_backward.py
+# ```

@@ -21,7 +21,7 @@ import numpy as np
 
 from nprnn import GRUCell
 from nprnn.gradcheck import check_cell
-from nprnn.plots import figure_dir, plot_hidden_states, save_figure
+from nprnn.plots import DIVERGING, figure_dir, plot_hidden_states, save_figure
 
 np.set_printoptions(precision=4, suppress=True)
 rng = np.random.default_rng(0)
@@ -76,9 +76,9 @@ assert np.abs(h_after - h_before).max() > 1e-3
 # Reset-after lets all three blocks of $h_{t-1} W_h$ be **one** matmul, computed before the
 # gates, which is why cuDNN chose it and PyTorch followed; reset-before must wait for $r$
 # before its last matmul. They are different functions of the same weights (above), so a
-# model trained in one form cannot be loaded into the other, but both train equally well
-# (Chung et al. 2014 and later comparisons find no consistent winner). `GRUCell` implements
-# both, and both are gradient-checked:
+# model trained in one form cannot be loaded into the other with the same results; both are in
+# use (Keras offers both, as `GRU(reset_after=...)`, and defaults to reset-after for cuDNN).
+# `GRUCell` implements both, and both are gradient-checked:
 
 # %%
 for cell in (GRUCell(4, 5, rng=1), GRUCell(4, 5, reset_after=False, rng=1)):
@@ -89,8 +89,8 @@ for cell in (GRUCell(4, 5, rng=1), GRUCell(4, 5, reset_after=False, rng=1)):
 # %% [markdown]
 # ## Over a sequence
 #
-# Run both forms over the same 10 inputs from the same start: the gap between them opens and
-# is carried forward.
+# Run both forms over the same 10 inputs from the same start, $h = 0$, and measure the
+# largest gap between their states at each step.
 
 # %%
 xs = rng.normal(size=(10, 1, D))
@@ -111,10 +111,41 @@ n0_after = np.tanh((xs[0] @ p["Wx"] + p["bx"])[:, 2 * H :] + r0 * b_hn)
 n0_before = np.tanh((xs[0] @ p["Wx"] + p["bx"])[:, 2 * H :] + b_hn)
 z0 = sigmoid((xs[0] @ p["Wx"] + p["bx"])[:, H : 2 * H] + p["bh"][H : 2 * H])
 assert np.allclose(np.abs((1 - z0) * (n0_after - n0_before)).max(), gap[0])
-assert (gap > 0).all()
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.2), layout="constrained")
+
+# %% [markdown]
+# So the gap is there from the very first step. What happens to it next? It neither grows nor
+# dies out: over the ten steps it stays between half and twice its first size. The reason is
+# that each step makes a difference of its own: fed the *same* $h_{t-1}$, the two forms
+# already disagree at every step, because $r$ multiplies a different thing in each. The
+# state carries part of the old gap along (through $z \odot h_{t-1}$) and each step adds a new
+# one, of either sign, so the two do not compound.
+
+# %%
+fresh = []  # the gap one step makes on its own: both forms fed the same h_{t-1}
+for t in range(10):
+    h_prev_t = np.zeros((1, H)) if t == 0 else traces["reset after"][t - 1][None]
+    fresh.append(np.abs(after.forward(xs[t], h_prev_t)[0] - before.forward(xs[t], h_prev_t)[0]).max())
+print("gap made by each step alone: ", np.round(fresh, 3))
+print("gap between the two runs:    ", np.round(gap, 3))
+assert 0.5 * gap[0] < gap.min() and gap.max() < 2 * gap[0]  # neither dies out nor grows
+assert min(fresh) > 0.02  # every step makes a difference of its own
+
+fig, axes = plt.subplots(1, 3, figsize=(15, 3.6), layout="constrained")
 for ax, (name, trace) in zip(axes, traces.items()):
     plot_hidden_states(trace, ax=ax, context=False, title=f"GRU, {name}")
+diff = traces["reset after"] - traces["reset before"]  # (T, H)
+m = np.abs(diff).max()
+image = axes[2].imshow(diff.T, aspect="auto", cmap=DIVERGING, vmin=-m, vmax=m, interpolation="nearest")
+for t in range(diff.shape[0]):
+    for unit in range(H):
+        text = f"{diff[t, unit]:.2f}".replace("-0.00", "0.00").replace("-", "\u2212")
+        axes[2].text(t, unit, text, ha="center", va="center", fontsize=6.5,
+                     color="white" if abs(diff[t, unit]) > 0.6 * m else "black")  # legible on dark cells
+axes[2].set_xticks(range(10))
+axes[2].set_yticks(range(H))
+axes[2].set_xlabel("timestep t")
+axes[2].set_title(f"after − before: never above {m:.2f},\nneither growing nor dying out")
+fig.colorbar(image, ax=axes[2]).set_label("difference in h_t[unit]")
 save_figure(fig, FIGURES / "reset_after_vs_before.png")
 
 # %% [markdown]
@@ -123,4 +154,18 @@ save_figure(fig, FIGURES / "reset_after_vs_before.png")
 # - GRU: two gates and a candidate; $h_t = (1-z) \odot n + z \odot h_{t-1}$.
 # - The reset gate can go after the hidden matmul (fast: one matmul) or before it (the paper).
 #
-# **Try it:** set the z block of `bh` to +4 for both cells: what do the states do, and why?
+# - The two forms differ at every step (the bias $b_{hn}$ and the product with $r$), and the
+#   gap between them stays about the same size: neither grows nor dies out.
+#
+# ## Try it
+#
+# - Set the z block of `bh` to +4 in both cells (`after.params["bh"][H : 2 * H] = 4`, and the
+#   same in `before.params`): what do the states do, and what happens to the gap?
+# - Set the n block of `bh`, $b_{hn}$, to zero in both: is the first step's gap gone?
+#
+# ## Exercises
+#
+# ```
+# nprnn exercise start gru_step_backward      # reset after the hidden matmul, as here and in PyTorch
+# nprnn exercise check gru_step_backward.py
+# ```

@@ -28,17 +28,25 @@ encoder = Encoder(len(vocab), embedding_dim=6, hidden_size=8, cell="lstm", rng=0
 # %% [markdown]
 # ## One word per timestep
 #
-# Token → id → embedding row → one LSTM step. The state $(h, c)$ is carried from word to word.
+# Token → id → embedding row → one LSTM step. The state $(h, c)$ starts at zero and is
+# carried from word to word:
+#
+# $$x_t = E_{w_t} \qquad (h_t, c_t) = \mathrm{LSTM}\big(x_t, (h_{t-1}, c_{t-1})\big), \quad h_{-1} = c_{-1} = 0$$
+#
+# where $E$ is the embedding matrix and $w_t$ the id of word t (the LSTM's gates are lesson 3's).
+# After the last word, $t = \ell - 1$ for a sentence of $\ell$ words, the state is the
+# **context**: $(h_{\ell-1}, c_{\ell-1})$.
 
 # %%
 tokens = words.tokenize("i am a student")
 ids = np.array(vocab.encode(tokens))
 print("tokens:", tokens, "ids:", ids)
-state = encoder.cell.initial_state(1)
+state = encoder.cell.initial_state(1)  # (h_{-1}, c_{-1}) = (0, 0)
+assert not state[0].any() and not state[1].any()
 hs_by_hand = []
 for t, (token, i) in enumerate(zip(tokens, ids)):
-    x = encoder.embedding.params["W"][i][None, :]  # (1, E): the row of this word
-    state, _ = encoder.cell.forward(x, state)
+    x = encoder.embedding.params["W"][i][None, :]  # (1, E): x_t = E[w_t], the row of this word
+    state, _ = encoder.cell.forward(x, state)  # (h_t, c_t) = LSTM(x_t, (h_{t-1}, c_{t-1}))
     hs_by_hand.append(state[0][0])
     print(f"t={t} {token:8s} h_t = {state[0][0]}")
 hs_by_hand = np.array(hs_by_hand)  # (T, H)
@@ -51,8 +59,11 @@ hs_by_hand = np.array(hs_by_hand)  # (T, H)
 hs, (context,) = encoder.forward(ids[:, None], np.array([len(ids)]))  # one layer: one final state
 print("hs shape:", hs.shape, "  context: (h, c), each", context[0].shape)
 assert np.allclose(hs[:, 0, :], hs_by_hand)
-assert np.allclose(context[0][0], hs_by_hand[-1])  # the context is the state after "student"
-ax = plot_hidden_states(hs_by_hand, tokens, title='encoder hidden state per word (untrained)')
+assert np.allclose(context[0][0], hs_by_hand[-1])  # the context is the state after "student" ...
+assert np.allclose(context[1], state[1])  # ... h and c
+words_shown = [token.replace("▁", "") for token in tokens]  # drawn without the space marker
+ax = plot_hidden_states(hs_by_hand, words_shown,
+                        title="untrained encoder, one column per word:\nthe outlined last one is the context")
 save_figure(ax, FIGURES / "hidden_states.png")
 
 # %% [markdown]
@@ -60,17 +71,21 @@ save_figure(ax, FIGURES / "hidden_states.png")
 #
 # In a batch, shorter sentences are padded. Their context must be the state after their own
 # last real word, not after the padding. `lengths` tells the encoder where each ends; past
-# its end a sentence's state is frozen and its outputs are zero.
+# its end a sentence's state is frozen and its outputs are zero. For sentence b of length
+# $\ell_b$, at the padded steps $t \ge \ell_b$:
+#
+# $$(h_t, c_t) = (h_{t-1}, c_{t-1}) \qquad \text{output}_t = 0 \qquad
+# \text{so the context is } (h_{\ell_b - 1}, c_{\ell_b - 1}).$$
 
 # %%
 sentences = ["i am a student", "she is tired"]
 batch, lengths = pad_batch([vocab.encode(words.tokenize(s)) for s in sentences])
 print(batch, "lengths", lengths)
 hs, [(h, c)] = encoder.forward(batch, lengths)
-assert np.allclose(h[1], hs[2, 1])  # "she is tired": the state after "tired", at t = 2
+assert np.allclose(h[1], hs[2, 1])  # "she is tired": the state after "tired", at t = 2 = l - 1
 assert not hs[3, 1].any()  # its output past the end is zero
-alone, [(h_alone, _)] = encoder.forward(batch[:3, 1:], np.array([3]))
-assert np.allclose(h[1], h_alone[0])  # exactly as if it had been encoded alone
+alone, [(h_alone, c_alone)] = encoder.forward(batch[:3, 1:], np.array([3]))
+assert np.allclose(h[1], h_alone[0]) and np.allclose(c[1], c_alone[0])  # exactly as if encoded alone
 print("context of 'she is tired' = its state after 'tired':", h[1])
 
 # %% [markdown]
@@ -87,5 +102,18 @@ assert not np.allclose(h_wrong[1], h[1])
 # - The encoder reads one token per timestep; its final state is the context vector.
 # - With padding, `lengths` makes the context each sentence's state after its own last word.
 #
-# **Try it:** encode "i am not a student": which timesteps' states change compared with
-# "i am a student"? Lesson 8 shows the same heatmap for a trained encoder.
+# ## Try it
+#
+# - Encode "i am not a student": which timesteps' states change compared with
+#   "i am a student", and why can the first two not change?
+# - Lesson 8 draws the same heatmap for a trained encoder: compare the two.
+#
+# ## Exercises
+#
+# The padding rule above, frozen states and zero outputs past each sentence's end, is half of
+# lesson 5's exercise; the other half is its backward pass (no gradient reaches a padded step):
+#
+# ```
+# nprnn exercise start bptt
+# nprnn exercise check bptt.py
+# ```

@@ -13,9 +13,11 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
+from nprnn.data import pad_batch
 from nprnn.data.tasks import Task, _defaults, load_task
 from nprnn.functional import softmax
 from nprnn.plots import figure_dir, plot_attention, save_figure
+from nprnn.plots import OKABE_ITO
 from nprnn.data.vocab import SOS
 from nprnn.train import train_task
 from nprnn.translate import evaluate
@@ -27,8 +29,9 @@ quiet = dict(log=lambda *a: None)
 # %% [markdown]
 # ## The bottleneck
 #
-# Reverse strings of 3 to 14 letters, with a small model, without and with attention, trained
-# the same way for the same time. Then measure exact match by source length.
+# Reverse strings of 3 to 14 letters, with a small model (an LSTM of 64 units), without and
+# with attention, trained the same way for the same number of epochs. Then measure exact
+# match by source length.
 
 # %%
 rng = np.random.default_rng(0)
@@ -45,24 +48,54 @@ by_length = {}
 for name, result in (("one context vector", plain_test), ("attention", attentive_test)):
     lengths = np.array([len(s) for s in result["sources"]])  # each distinct test source once
     hits = np.array([h in r for h, r in zip(result["hyps"], result["refs"])])  # right if it equals a target
-    by_length[name] = [hits[lengths == n].mean() for n in range(3, 15)]
+    by_length[name] = np.array([hits[lengths == n].mean() for n in range(3, 15)])
     print(f"{name:20s}", " ".join(f"{100 * a:3.0f}" for a in by_length[name]))
+plain_acc, attention_acc = by_length["one context vector"], by_length["attention"]
 assert attentive_test["exact"] > plain_test["exact"]
-assert np.mean(by_length["attention"][-4:]) > np.mean(by_length["one context vector"][-4:])  # long strings
 
-fig, ax = plt.subplots(figsize=(6, 3.6), layout="constrained")
-for name, acc in by_length.items():
-    ax.plot(range(3, 15), 100 * np.array(acc), "o-", label=name)
+fig, ax = plt.subplots(figsize=(6.4, 3.8), layout="constrained")
+for (name, acc), colour, marker in zip(by_length.items(), OKABE_ITO, "os"):
+    ax.plot(range(3, 15), 100 * acc, marker=marker, color=colour, label=name)
+ax.set_xticks(range(3, 15))
 ax.set_xlabel("source length (characters)")
 ax.set_ylabel("exact match (%)")
 ax.set_ylim(0, 105)
-ax.legend()
-ax.set_title("reversing strings: accuracy by length")
+ax.legend(loc="lower left")
+ax.set_title("reversing strings: one context vector fails on long strings;\n"
+             "attention holds out longer, but not to the end")
 save_figure(fig, FIGURES / "bottleneck.png")
 
 # %% [markdown]
-# Without attention, accuracy falls as strings grow: everything must squeeze through one
-# 64-number state. With attention, the decoder reads the letter it needs directly.
+# Without attention, accuracy falls as strings grow, to almost nothing at 13 and 14
+# characters: everything the decoder knows of the string must squeeze through one state, the
+# LSTM's $h$ and $c$ of 64 numbers each. With attention the decoder can look at every
+# encoder output at every step, so the fixed-size state is no longer the only way through:
+# it stays far more accurate on long strings.
+#
+# What attention does not fix: it is not perfect at length 14 either. Each of the 14 output
+# steps must find its letter, by matching its query against states that themselves have to
+# encode where each letter is, and a single slip spoils the whole string (a letter dropped or
+# doubled also shifts every letter after it). Measured:
+
+# %%
+def char_accuracy(result, n):
+    """The fraction of characters in the right place, over the test strings of length n."""
+    pairs = [(h, r[0]) for s, h, r in zip(result["sources"], result["hyps"], result["refs"]) if len(s) == n]
+    return np.mean([sum(a == b for a, b in zip(h, r)) / len(r) for h, r in pairs])
+
+
+long_plain, long_attention = plain_acc[-4:].mean(), attention_acc[-4:].mean()  # lengths 11 to 14
+chars_14 = char_accuracy(attentive_test, 14)
+print(f"lengths 11-14: one context vector {100 * long_plain:.0f}%, attention {100 * long_attention:.0f}%")
+print(f"length 14 with attention: {100 * attention_acc[-1]:.0f}% of strings exactly right, "
+      f"{100 * chars_14:.0f}% of characters in the right place")
+assert plain_acc[0] > 0.9 and plain_acc[-2:].max() < 0.1  # the bottleneck: near 100% short, under 10% at 13-14
+assert long_attention > 3 * long_plain  # attention: several times better on long strings ...
+assert attention_acc[-1] < 0.6  # ... but under 60% at length 14
+assert chars_14 > 0.6  # yet most characters are in the right place: a slip or two spoils a string
+
+# %% [markdown]
+# So attention removes the bottleneck, not the difficulty.
 #
 # ## One attention step, by hand
 #
@@ -94,6 +127,18 @@ out = model.decoder.out.params
 assert np.allclose(h_tilde @ out["W"] + out["b"], logits[0], atol=1e-4)
 first = attentive.tgt_vocab.tokens[int(np.argmax(logits[0]))]
 print(f"it looks hardest at position {a.argmax()} ('{'abcdefgh'[a.argmax()]}') and writes '{first}' first")
+assert a.argmax() == 7 and first == "h"  # the last letter, written first
+
+# %% [markdown]
+# Padding gets no weight: the mask sets the scores of padded positions to $-\infty$ before
+# the softmax. Put "abcdefgh" in a batch beside a string of 3 letters:
+
+# %%
+batch_src, batch_lengths = pad_batch(attentive.encode(["abcdefgh", "abc"]))
+memory, states = model.encode(batch_src, batch_lengths)
+_, _, weights = model.decoder.step(np.array([SOS, SOS]), states, memory)
+print("weights of 'abc' over 8 positions:", weights[1])
+assert not weights[1, 3:].any() and np.isclose(weights[1].sum(), 1.0)  # zero on padding; the rest sums to 1
 
 # %% [markdown]
 # ## Alignment in a trained model
@@ -106,7 +151,9 @@ dates = load_task("dates")
 small = Task("dates-small", "char", dates.train[:4000], dates.valid[:200], dates.test[:200], dict(dates.defaults))
 translator, _, _ = train_task(small, attention="dot", reverse_source=False, hidden_size=96, embedding_dim=16, epochs=2,
                               batch_size=32, lr=0.01, seed=0, **quiet)
-print(f"validation exact match after 2 epochs: {100 * evaluate(translator, small.valid)['exact']:.0f}%")
+valid_exact = evaluate(translator, small.valid)["exact"]
+print(f"validation exact match after 2 epochs: {100 * valid_exact:.0f}%")
+assert valid_exact > 0.8
 text = "Tuesday, Sep 27, 1994"
 src = np.array(translator.encode([text])[0])[:, None]
 hyps = translator.model.greedy_decode(src, max_len=12)
@@ -114,12 +161,16 @@ maps = translator.model.attention_weights(src, hyps)
 out_tokens = translator.tgt_vocab.decode(hyps[0])
 print(text, "->", "".join(out_tokens))
 rows = maps[0][: len(out_tokens)]
-ax = plot_attention(rows, list(text), out_tokens, title=f'where the decoder looks: "{text}"')
+ax = plot_attention(rows, list(text), out_tokens,
+                    title=f'where the decoder looks while writing each character of "{text}":\n'
+                          "the year from the year, the day from the day")
 save_figure(ax, FIGURES / "dates_alignment.png")
 year_rows = rows[:4].sum(axis=0)  # where it looked while writing the year
 on_year = year_rows[-4:].sum() / 4
 print(f"attention on the source's last 4 characters while writing the year: {on_year:.3f}")
-assert on_year > 0.5  # it reads the year where the year is
+assert on_year > 0.5  # it reads the year where the year is ...
+day = text.index("27")
+assert "".join(out_tokens[8:10]) == "27" and rows[8].argmax() == day and rows[9].argmax() == day + 1  # ... the day too
 assert rows.shape == (len(out_tokens), len(text))
 assert np.allclose(maps[0].sum(axis=1), 1.0)
 
@@ -129,6 +180,21 @@ assert np.allclose(maps[0].sum(axis=1), 1.0)
 # - One fixed vector limits what a decoder can know of a long source.
 # - Attention: scores → softmax weights → a weighted average of the encoder's outputs, at
 #   every step; padding gets weight zero; the heatmap shows the alignment it learned.
+# - It removes the bottleneck, not every difficulty: with attention this small model is several
+#   times better on strings of 11 to 14 letters, and still wrong on most strings of 14.
 #
-# **Try it:** `attention="additive"` or `"general"` in the first experiment; a longer
-# training of the dates model (`nprnn train --task dates` gets all 2,000 held-out dates right).
+# ## Try it
+#
+# - `attention="additive"` or `"general"` in the first experiment; `hidden_size=128` or 8
+#   epochs: how far does the attention curve move at length 14?
+# - Train the dates model longer (`nprnn train --task dates`; the README gives its score).
+#
+# ## Exercises
+#
+# The exercise uses the "general" score, $e_s = s_t W_a h_s^\top$, one matrix more than the dot
+# score above:
+#
+# ```
+# nprnn exercise start attention_backward    # the score, the softmax, the context, the combine layer
+# nprnn exercise check attention_backward.py
+# ```

@@ -5,7 +5,14 @@ both axes and any colour bar, and returns the Axes; none calls ``plt.show()``.
     ax.figure.savefig("hidden.png")
 
 Text is drawn as written: a token or title holding "$" is not read as mathtext. `save_figure`
-writes atomically and refuses to replace a file that is not an image (`check_image_path`).
+writes atomically and refuses to replace a file that is not an image (`check_image_path`); in a
+Jupyter notebook it also shows the figure inline (a script only writes the file).
+
+Colours are chosen to survive print and colour-blind readers: signed values (hidden states, the
+candidate g) use the diverging ColorBrewer RdBu, which is safe for the common colour-vision
+deficiencies, and small heatmaps also print each value in its cell, so the sign can be read in
+grey; values in [0, 1] use viridis (its lightness rises steadily, so it reads in grey too), and
+attention weights use greys. Lines take the Okabe-Ito colours, each with its own marker and dash.
 
 Imports: files.
 """
@@ -24,6 +31,59 @@ def _literal(text):
 
 def _labels(tokens):
     return [_literal(t) for t in tokens]
+
+
+DIVERGING = "RdBu_r"  # signed values: blue below 0, red above (ColorBrewer, colour-blind safe)
+SEQUENTIAL = "viridis"  # values in [0, 1]: lightness rises steadily, readable in grey
+# Okabe & Ito (2008): eight colours told apart with every common colour-vision deficiency; each
+# series also gets its own marker and dash, so a grey print can tell them apart too.
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+DASHES = ("-", "--", "-.", ":")
+ANNOTATE_CELLS = 64  # heatmaps with at most this many cells print each value in its cell
+
+
+def _style(i):
+    """Colour, marker and line style of the i-th series of a line plot."""
+    return dict(color=OKABE_ITO[i % len(OKABE_ITO)], marker=MARKERS[i % len(MARKERS)],
+                linestyle=DASHES[(i // 2) % len(DASHES)] if i else "-")
+
+
+def _integer_ticks(axis):
+    """Ticks only at whole numbers (timesteps, units), however the axis is scaled."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
+def _tick_rotation(labels, count):
+    """Rotate long rows of labels so that they do not overlap; single characters never need it."""
+    longest = max((len(str(t)) for t in labels), default=0)
+    return 0 if longest <= 1 or longest * count <= 60 else 60
+
+
+def _annotate_cells(ax, image, values, fmt=None):
+    """Print each value of a small heatmap (values (rows, columns) as drawn) in its cell, in
+    black or white, whichever stands out from the cell's colour (two decimals; one when more
+    than 8 columns make the cells narrow)."""
+    rows, cols = values.shape
+    if rows * cols > ANNOTATE_CELLS:
+        return
+    fmt = fmt or ("{:.2f}" if cols <= 8 else "{:.1f}")
+    rgba = image.cmap(image.norm(values))
+    light = 0.299 * rgba[..., 0] + 0.587 * rgba[..., 1] + 0.114 * rgba[..., 2]
+    for r in range(rows):
+        for c in range(cols):
+            text = fmt.format(values[r, c])
+            if float(text) == 0:
+                text = text.lstrip("-")  # -0.04 is drawn "0.0", not "-0.0"
+            ax.text(c, r, text.replace("-", "\u2212"), ha="center", va="center", fontsize=7,
+                    color="black" if light[r, c] > 0.5 else "white")
+
+
+def _display_name(token):
+    """A token as a tick label: a space is drawn as the visible "␣"."""
+    return "\u2423" if token == " " else token
 
 
 def is_image(path):
@@ -74,9 +134,12 @@ def plot_hidden_states(hs, tokens=None, ax=None, *, max_units=64, title="hidden 
         raise ValueError(f"tokens must have one label per timestep ({T}), got {len(tokens)}")
     shown = hs[:, :max_units]
     ax = _axes(ax, (max(4.0, 0.7 * T + 2.0), max(3.0, 0.09 * shown.shape[1] + 1.5)))
-    image = ax.imshow(shown.T, aspect="auto", cmap="RdBu_r", vmin=-1.0, vmax=1.0, interpolation="nearest")
+    image = ax.imshow(shown.T, aspect="auto", cmap=DIVERGING, vmin=-1.0, vmax=1.0, interpolation="nearest")
+    labels = _labels(tokens) if tokens is not None else [str(t) for t in range(T)]
     ax.set_xticks(range(T))
-    ax.set_xticklabels(_labels(tokens) if tokens is not None else [str(t) for t in range(T)], rotation=0 if T < 12 else 60)
+    ax.set_xticklabels(labels, rotation=0 if T < 12 else 60)
+    _integer_ticks(ax.yaxis)
+    _annotate_cells(ax, image, shown.T)
     ax.set_xlabel("timestep (input token)" if tokens is not None else "timestep t")
     ax.set_ylabel(f"hidden unit (first {shown.shape[1]} of {H})" if H > shown.shape[1] else "hidden unit")
     colorbar = ax.figure.colorbar(image, ax=ax)
@@ -101,21 +164,24 @@ def plot_loss(history, ax=None, *, title="training"):
         raise ValueError("history is empty: nothing to plot")
     ax = _axes(ax, (6.0, 3.8))
     epochs = [r["epoch"] for r in history]
-    ax.plot(epochs, [r["loss"] for r in history], "o-", label="training loss")
+    ax.plot(epochs, [r["loss"] for r in history], label="training loss", **_style(0))
     if "valid_loss" in history[0]:
-        ax.plot(epochs, [r["valid_loss"] for r in history], "s-", label="validation loss")
+        ax.plot(epochs, [r["valid_loss"] for r in history], label="validation loss", **_style(1))
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
+    _integer_ticks(ax.xaxis)
     ax.set_ylabel("cross-entropy per token")
     handles, labels = ax.get_legend_handles_labels()
     if "valid_exact" in history[0]:
         acc = ax.twinx()
-        acc.plot(epochs, [100 * r["valid_exact"] for r in history], "^--", color="tab:green", label="validation exact match")
+        acc.plot(epochs, [100 * r["valid_exact"] for r in history], label="validation exact match",
+                 **{**_style(2), "linestyle": "--"})
         acc.set_ylabel("validation exact match (%)")
         acc.set_ylim(0, 100)
         h2, l2 = acc.get_legend_handles_labels()
         handles, labels = handles + h2, labels + l2
-    ax.legend(handles, labels, loc="center right")
+    # below the plot, where it can cover no point of any curve
+    ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=len(labels), frameon=False)
     ax.set_title(_literal(title))
     return ax
 
@@ -150,9 +216,12 @@ def plot_gates(gates, tokens=None, axes=None, *, max_units=32, title="LSTM gates
     labels = tokens if tokens is not None else [str(t) for t in range(T)]
     for ax, (k, name) in zip(axes, names.items()):
         shown = arrays[k][:, :max_units]
-        lo, cmap = (-1.0, "RdBu_r") if k == "g" else (0.0, "viridis")
+        lo, cmap = (-1.0, DIVERGING) if k == "g" else (0.0, SEQUENTIAL)
         image = ax.imshow(shown.T, aspect="auto", cmap=cmap, vmin=lo, vmax=1.0, interpolation="nearest")
+        if k == "g":  # signed: its values in the cells, so the sign survives a grey print
+            _annotate_cells(ax, image, shown.T, fmt="{:.1f}")
         ax.set_title(name)
+        _integer_ticks(ax.yaxis)
         ax.set_xticks(range(T))
         ax.set_xticklabels(_labels(labels), rotation=0 if T < 8 else 60)
         ax.set_xlabel("timestep")
@@ -177,23 +246,26 @@ def plot_gradient_norms(norms, tokens=None, ax=None, *, title="gradient norm rea
     towards the left.
     """
     series = norms if isinstance(norms, dict) else {"||dL/dh_t||": norms}
-    ax = _axes(ax, (6.5, 3.8))
+    ax = _axes(ax, (8.2, 3.8))  # wide enough for the legend beside the plot
     T = None
-    for name, values in series.items():
+    for i, (name, values) in enumerate(series.items()):
         values = np.asarray(values, dtype=np.float64)
         if values.ndim != 1:
             raise ValueError(f"norms[{name!r}] must have shape (T,), got {values.shape}")
         T = len(values)
-        ax.plot(np.arange(T), np.maximum(values, 1e-300), marker="." if T > 20 else "o", label=name)
+        style = _style(i)
+        ax.plot(np.arange(T), np.maximum(values, 1e-300), label=_literal(name), markersize=4 if T > 20 else 6,
+                markevery=max(1, T // 12), **style)
     ax.set_yscale("log")
     ax.set_xlabel("timestep t")
+    _integer_ticks(ax.xaxis)
     ax.set_ylabel("gradient norm ||dL/dh_t||")
     if tokens is not None:
         if len(tokens) != T:
             raise ValueError(f"tokens must have one label per timestep ({T}), got {len(tokens)}")
         ax.set_xticks(range(T))
         ax.set_xticklabels(_labels(tokens), rotation=60)
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)  # beside the plot, over no line
     ax.set_title(_literal(title))
     return ax
 
@@ -209,10 +281,41 @@ def figure_dir(name):
     return folder
 
 
-def save_figure(ax_or_fig, path, dpi=110, quiet=False):
+def in_notebook():
+    """True inside a Jupyter kernel (a notebook, JupyterLab, VS Code's interactive window), where
+    a figure can be shown inline; False in a script, a terminal IPython, or a test."""
+    import sys
+
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def _display(fig, path):
+    """Show a saved figure in the notebook's output, once: the PNG or SVG file just written
+    (whatever matplotlib backend the kernel runs), or the figure itself for a PDF. Closing the
+    figure afterwards keeps the inline backend from drawing it a second time."""
+    from pathlib import Path
+
+    from IPython.display import SVG, Image, display
+
+    suffix = Path(path).suffix.lower()
+    if suffix == ".png":
+        display(Image(data=Path(path).read_bytes(), format="png"))
+    elif suffix == ".svg":
+        display(SVG(data=Path(path).read_bytes()))
+    else:
+        display(fig)
+
+
+def save_figure(ax_or_fig, path, dpi=110, quiet=False, show=None):
     """Save the figure of an Axes (or a Figure, or a sequence of Axes) as PNG (or the format of
     the suffix: .pdf, .svg), atomically, close it, print where it went (unless quiet), and
-    return the path. A path holding a file that is not an image is refused (FileProblem)."""
+    return the path. A path holding a file that is not an image is refused (FileProblem).
+
+    show: also display the figure in the notebook's output before closing it; None (the
+    default) does so exactly when running in a Jupyter kernel (`in_notebook`), so a lesson shows
+    its figures inline in Jupyter and only writes them when run as a script. Never `plt.show()`."""
     import matplotlib.pyplot as plt
     from pathlib import Path
 
@@ -223,6 +326,8 @@ def save_figure(ax_or_fig, path, dpi=110, quiet=False):
     check_image_path(path)
     try:
         atomic_write(path, lambda f: fig.savefig(f, dpi=dpi, format=Path(path).suffix.lower()[1:]))
+        if in_notebook() if show is None else show:
+            _display(fig, path)
     finally:
         plt.close(fig)
     if not quiet:
@@ -246,10 +351,11 @@ def plot_attention(weights, src_tokens=None, tgt_tokens=None, ax=None, *, title=
         raise ValueError(f"tgt_tokens must label the {T} output steps, got {len(tgt_tokens)}")
     ax = _axes(ax, (max(3.5, 0.45 * S + 2.2), max(3.0, 0.4 * T + 1.5)))
     image = ax.imshow(weights, aspect="auto", cmap="Greys", vmin=0.0, vmax=1.0, interpolation="nearest")
+    xlabels = _labels(map(_display_name, src_tokens)) if src_tokens is not None else [str(s) for s in range(S)]
     ax.set_xticks(range(S))
-    ax.set_xticklabels(_labels(src_tokens) if src_tokens is not None else range(S), rotation=0 if S < 12 else 60)
+    ax.set_xticklabels(xlabels, rotation=_tick_rotation(xlabels, S))
     ax.set_yticks(range(T))
-    ax.set_yticklabels(_labels(tgt_tokens) if tgt_tokens is not None else range(T))
+    ax.set_yticklabels(_labels(map(_display_name, tgt_tokens)) if tgt_tokens is not None else range(T))
     ax.set_xlabel("source token")
     ax.set_ylabel("output token")
     colorbar = ax.figure.colorbar(image, ax=ax)

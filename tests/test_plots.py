@@ -92,3 +92,99 @@ def test_plot_attention():
     plt.close(ax.figure)
     with pytest.raises(ValueError, match="src_tokens"):
         plot_attention(w, ["a"])
+
+
+def _ticks_are_whole(ticks):
+    return len(ticks) > 0 and all(float(t).is_integer() for t in ticks)
+
+
+def test_timesteps_and_units_get_whole_number_ticks():
+    from nprnn.plots import plot_gates, plot_gradient_norms
+
+    ax = plot_hidden_states(np.zeros((5, 7)), context=False)
+    assert _ticks_are_whole(ax.get_xticks()) and _ticks_are_whole(ax.get_yticks())
+    plt.close(ax.figure)
+    axes = plot_gates({k: np.full((3, 5), 0.5) for k in "ifgo"})
+    assert all(_ticks_are_whole(a.get_yticks()) for a in axes)
+    plt.close(axes[0].figure)
+    ax = plot_gradient_norms(np.ones(7))
+    assert _ticks_are_whole(ax.get_xticks())
+    plt.close(ax.figure)
+
+
+def test_colour_maps_read_in_grey_and_for_colour_blind_readers():
+    from nprnn.plots import plot_attention, plot_gates
+
+    ax = plot_hidden_states(np.zeros((3, 4)), context=False)
+    assert ax.images[0].get_cmap().name == "RdBu_r"  # signed: diverging, colour-blind safe
+    assert len(ax.texts) == 12  # a small map prints its values, so the sign survives a grey print
+    plt.close(ax.figure)
+    axes = plot_gates({k: np.full((3, 2), 0.5) for k in "ifgo"})
+    assert [a.images[0].get_cmap().name for a in axes] == ["viridis", "viridis", "RdBu_r", "viridis"]
+    plt.close(axes[0].figure)
+    ax = plot_attention(np.eye(2))
+    assert ax.images[0].get_cmap().name == "Greys"
+    plt.close(ax.figure)
+    ax = plot_hidden_states(np.zeros((20, 64)))
+    assert not ax.texts or all(t.get_text() == "context" for t in ax.texts)  # a large map stays a picture
+    plt.close(ax.figure)
+
+
+def test_legends_do_not_cover_the_data():
+    from nprnn.plots import plot_gradient_norms
+
+    history = [dict(epoch=e, loss=1 / e, valid_loss=1.5 / e, valid_exact=e / 5) for e in range(1, 6)]
+    ax = plot_loss(history)
+    ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()
+    legend = ax.get_legend().get_window_extent(renderer)
+    assert legend.y1 <= ax.get_window_extent(renderer).y0  # below the plot
+    plt.close(ax.figure)
+    ax = plot_gradient_norms({"a": np.ones(4), "b": np.ones(4) / 2})
+    ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()
+    assert ax.get_legend().get_window_extent(renderer).x0 >= ax.get_window_extent(renderer).x1  # beside it
+    styles = [(line.get_color(), line.get_marker(), line.get_linestyle()) for line in ax.lines]
+    assert len(set(styles)) == 2 and styles[0][1] != styles[1][1]  # told apart without colour too
+    plt.close(ax.figure)
+
+
+def test_attention_labels_single_characters_upright_and_spaces_visible():
+    from nprnn.plots import plot_attention
+
+    ax = plot_attention(np.full((2, 13), 1 / 13), list("Sep 27, 1994!"), ["1", "9"])
+    labels = ax.get_xticklabels()
+    assert [t.get_text() for t in labels][3] == "\u2423"  # a space is drawn as ␣
+    assert all(t.get_rotation() == 0 for t in labels)
+    plt.close(ax.figure)
+
+
+def test_save_figure_shows_inline_only_in_a_notebook(tmp_path, monkeypatch):
+    from nprnn import plots
+
+    shown = []
+    monkeypatch.setattr(plots, "_display", lambda fig, path: shown.append(path))
+    ax = plot_hidden_states(np.zeros((2, 2)), context=False)
+    plots.save_figure(ax, tmp_path / "a.png", quiet=True)  # a script, or pytest: written, not shown
+    assert shown == [] and not plt.fignum_exists(ax.figure.number)
+    monkeypatch.setattr(plots, "in_notebook", lambda: True)
+    ax = plot_hidden_states(np.zeros((2, 2)), context=False)
+    plots.save_figure(ax, tmp_path / "b.png", quiet=True)
+    assert shown == [tmp_path / "b.png"] and plots.is_image(tmp_path / "b.png")
+    assert not plt.fignum_exists(ax.figure.number)  # closed, so the kernel does not draw it twice
+    ax = plot_hidden_states(np.zeros((2, 2)), context=False)
+    plots.save_figure(ax, tmp_path / "c.png", quiet=True, show=False)
+    assert shown == [tmp_path / "b.png"]
+
+
+def test_displaying_a_saved_figure_shows_the_file(tmp_path, monkeypatch):
+    pytest.importorskip("IPython")
+    import IPython.display
+
+    from nprnn import plots
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
+    ax = plot_hidden_states(np.zeros((2, 2)), context=False)
+    plots.save_figure(ax, tmp_path / "a.png", quiet=True, show=True)
+    assert len(shown) == 1 and shown[0].data == (tmp_path / "a.png").read_bytes()
