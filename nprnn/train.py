@@ -30,8 +30,9 @@ class TrainingDiverged(RuntimeError):
 
     def __init__(self, epoch, step, lr, what, history, saved):
         self.epoch, self.step, self.lr, self.history, self.saved = epoch, step, lr, history, saved
-        super().__init__(f"training diverged at epoch {epoch}, step {step}: the {what} is not finite at learning "
-                         f"rate {lr:g}; try a smaller one, such as {lr / 10:g}")
+        verb = "are" if what == "weights" else "is"
+        super().__init__(f"training diverged at epoch {epoch}, step {step}: the {what} {verb} not finite at "
+                         f"learning rate {lr:g}; try a smaller one, such as {lr / 10:g}")
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -86,26 +87,35 @@ class Progress:
             self.width = 0
 
 
+def _train_step(model, optimizer, batch, config, rng, step):
+    """One batch: loss, backward, clip, Adam's step -> the loss. What stops being finite (the
+    loss, the gradient, the weights) raises _NotFinite before it goes further."""
+    model.zero_grad()
+    loss = model.loss(batch.src, batch.tgt, batch.src_lengths, teacher_forcing=config.teacher_forcing, rng=rng,
+                      label_smoothing=config.label_smoothing)
+    if not np.isfinite(loss):
+        raise _NotFinite(step, "loss")
+    model.backward()
+    if not np.isfinite(clip_grad_norm_(model.grads, config.clip)):  # the norm before clipping
+        raise _NotFinite(step, "gradient")
+    optimizer.step()
+    if not np.isfinite(loss + sum(float(p.sum()) for p in model.parameters())):  # huge steps end in inf
+        raise _NotFinite(step, "weights")
+    return loss
+
+
 def train_epoch(model, optimizer, batches, config, rng, *, deadline=None, progress=None, epoch=0):
     """One pass over `batches` in training mode -> (mean loss per target token, tokens, finished).
 
     It stops early, finished False, once time.perf_counter() passes `deadline`. A loss or a
-    gradient that is not finite stops it before the optimizer steps (_NotFinite)."""
+    gradient that is not finite stops it before the optimizer steps (_NotFinite); NumPy's
+    overflow warnings are silenced meanwhile, since that check reports the problem itself."""
     model.train()
     total_loss = total_tokens = 0
     start = time.perf_counter()
     for step, batch in enumerate(batches, start=1):
-        model.zero_grad()
-        loss = model.loss(batch.src, batch.tgt, batch.src_lengths, teacher_forcing=config.teacher_forcing, rng=rng,
-                          label_smoothing=config.label_smoothing)
-        if not np.isfinite(loss):
-            raise _NotFinite(step, "loss")
-        model.backward()
-        if not np.isfinite(clip_grad_norm_(model.grads, config.clip)):  # the norm before clipping
-            raise _NotFinite(step, "gradient")
-        optimizer.step()
-        if not np.isfinite(loss + sum(float(p.sum()) for p in model.parameters())):  # huge steps end in inf
-            raise _NotFinite(step, "weights")
+        with np.errstate(all="ignore"):  # no RuntimeWarning: what is not finite is caught below, in one line
+            loss = _train_step(model, optimizer, batch, config, rng, step)
         n = int((batch.tgt[1:] != 0).sum())  # real target tokens in the batch
         total_loss += loss * n
         total_tokens += n

@@ -240,8 +240,6 @@ def test_divergence_stops_in_one_line_and_keeps_the_good_checkpoint(tmp_path, co
     assert "test:" not in stdout  # no score for weights that were not kept
 
 
-@pytest.mark.xfail(strict=True, reason="bug: numpy's RuntimeWarnings (overflow in optim.py) reach stderr before "
-                                       "the one-line divergence report")
 def test_divergence_report_is_the_only_line_on_stderr(tmp_path, corpus):
     done = subprocess.run([sys.executable, "-m", "nprnn", "train", "--task", f"tsv:{corpus}", "--lr", "1e300",
                            "--out", "m.npz", *TINY], cwd=tmp_path, env=subprocess_env(), capture_output=True,
