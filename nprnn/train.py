@@ -247,7 +247,8 @@ def train_task(task, *, out=None, seed=0, log=print, progress=None, **settings):
     settings: any field of `Seq2SeqConfig` but the vocabulary sizes (the model; attention may
     also be "none") and of `TrainConfig` (the training). Each one left out or None takes the
     task's default, then the config's. Returns (translator, history, test), test being
-    `evaluate` on the test split; the best checkpoint is at `out` if given.
+    `evaluate` on the test split; the best checkpoint is at `out` if given. Ctrl-C while the
+    test split is scored raises `TrainingInterrupted` naming the best epoch (the one saved).
     """
     model_names = [f.name for f in options(Seq2SeqConfig)]
     train_names = [f.name for f in fields(TrainConfig)]
@@ -277,5 +278,9 @@ def train_task(task, *, out=None, seed=0, log=print, progress=None, **settings):
                 corpus=None if task.corpus is None else asdict(task.corpus))
     history = fit(translator, task.train, task.valid, rng=np.random.default_rng(batch_seed), checkpoint=out,
                   meta=meta, log=log, progress=progress, **train_config.to_dict())
-    test = evaluate(translator, task.test)
+    try:
+        test = evaluate(translator, task.test)
+    except KeyboardInterrupt:  # after training: the model (and `out`) holds the best epoch's weights
+        best = max(history, key=_score)  # the first of the best, as fit keeps it
+        raise TrainingInterrupted(history, best) from None
     return translator, history, test

@@ -562,8 +562,6 @@ def test_ctrl_c_during_the_save_saves_on_the_way_out(tmp_path, corpus, capsys, m
     assert sorted(os.listdir(tmp_path)) == ["corpus.tsv", "m.npz"]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: Ctrl-C while the test split is scored (after training) prints only "
-                                       "'nprnn train: interrupted', not which epoch's weights the file holds")
 def test_ctrl_c_while_scoring_the_test_split_says_what_the_file_holds(tmp_path, corpus, capsys, monkeypatch):
     import nprnn.train
 
