@@ -121,14 +121,15 @@ def test_bpe_first_merges_worked_by_hand():
     # pair in string order wins, and "e" < "l" < "o" < "w" < "▁" (U+2581):  1. (e, r).
     # Now (w,e) = 1 (only "lowest" keeps it); (▁,l) (l,o) (o,w) = 3:   2. (l, o), then
     # (▁,lo) and (lo,w) tie at 3, "lo" < "▁":                           3. (lo, w), then 4. (▁, low).
-    # All pairs left count 1; the smallest first symbols are "d", then "e":
-    #   5. (d, er), 6. (e, s) before (e, w) since "s" < "w", 7. (e, w) since "e" < "es".
+    # All pairs left count 1, and a pair seen once is never merged (MIN_PAIR_COUNT = 2, as in
+    # subword-nmt's --min-frequency): learning stops at 4 merges, short of the 7 asked for.
     bpe = BPETokenizer.learn(["low lower lowest newer wider"], vocab_size=11 + 7)
     assert bpe.alphabet == ["d", "e", "i", "l", "n", "o", "r", "s", "t", "w", "▁"]
-    assert bpe.merges == [("e", "r"), ("l", "o"), ("lo", "w"), ("▁", "low"), ("d", "er"), ("e", "s"), ("e", "w")]
+    assert bpe.merges == [("e", "r"), ("l", "o"), ("lo", "w"), ("▁", "low")]
+    assert bpe.vocab_size == 11 + 4
     # Encoding replays merges by rank: ▁ l o w e r -> ▁ l o w er -> ▁ lo w er -> ▁ low er -> ▁low er
     assert bpe.tokenize("lower") == ["▁low", "er"]
-    assert bpe.tokenize("slower newest") == ["▁", "s", "low", "er", "▁", "n", "ew", "es", "t"]
+    assert bpe.tokenize("slower newest") == ["▁", "s", "low", "er", "▁", "n", "e", "w", "e", "s", "t"]
 
 
 def test_bpe_counts_pairs_weighted_by_word_frequency():
@@ -161,7 +162,7 @@ def _naive_bpe_merges(texts, vocab_size):
             for pair in zip(s, s[1:]):
                 counts[pair] += words[w]
         counts = {p: n for p, n in counts.items() if p not in merges}
-        if not counts:
+        if not counts or max(counts.values()) < tokenize_module.MIN_PAIR_COUNT:
             break
         best = min(counts, key=lambda p: (-counts[p], p))
         merges.append(best)
@@ -195,19 +196,31 @@ assert not set(UNSEEN) & set(CORPUS_CHARS)
 
 @pytest.fixture(scope="module")
 def bpe():
-    return BPETokenizer.learn(CORPUS, vocab_size=len(CORPUS_CHARS) + 1 + 60)
+    return BPETokenizer.learn(CORPUS, vocab_size=len(CORPUS_CHARS) + 1 + 20)
 
 
 def test_bpe_vocab_size_is_respected(bpe):
     assert len(bpe.alphabet) == len(CORPUS_CHARS) + 1  # every character, plus the marker ▁
-    assert bpe.vocab_size == len(bpe.alphabet) + len(bpe.merges) == len(CORPUS_CHARS) + 61
+    assert bpe.vocab_size == len(bpe.alphabet) + len(bpe.merges) == len(CORPUS_CHARS) + 21
     tokens = {tok for text in CORPUS for tok in bpe.tokenize(text)}
     assert tokens <= set(bpe.symbols) and len(set(bpe.symbols)) <= bpe.vocab_size
-    # Asking for more symbols than the corpus can make: every word ends up a single token.
+
+
+def test_bpe_vocabulary_is_sized_to_the_corpus():
+    # Asking for more symbols than the corpus supports: learning stops when no adjacent pair of
+    # symbols occurs twice in the training words, so the vocabulary follows the corpus's size.
     big = BPETokenizer.learn(CORPUS, vocab_size=10_000)
-    assert big.vocab_size < 10_000
-    word = WordTokenizer()
-    assert all(big.tokenize(t) == word.tokenize(t) for t in CORPUS)
+    assert len(CORPUS_CHARS) + 1 < big.vocab_size < 10_000
+    words = Counter(w for t in CORPUS for w in WordTokenizer().tokenize(t))
+    left = Counter()
+    for w, n in words.items():
+        for pair in tokenize_module._pairs(big.encode_word(w)):
+            left[pair] += n
+    assert max(left.values()) < tokenize_module.MIN_PAIR_COUNT
+    # and twice the corpus (every pair count doubled) merges on to whole words
+    doubled = BPETokenizer.learn(CORPUS * 2, vocab_size=10_000)
+    assert doubled.vocab_size > big.vocab_size
+    assert all(doubled.tokenize(t) == WordTokenizer().tokenize(t) for t in CORPUS)
 
 
 def test_bpe_with_no_merges_is_char_level(bpe):

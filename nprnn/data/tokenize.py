@@ -197,6 +197,12 @@ def _check_vocab_size(vocab_size):
         raise ValueError(f"vocab_size must be an int >= 1, got {vocab_size!r}")
 
 
+# BPE merges no pair seen only once: its symbol would stand for one word of one sentence, whose
+# embedding training sees once and cannot learn (on 14,400 Tatoeba sentences this stops English
+# at 3,832 symbols and French at 5,780; on 3,800 at 1,560 and 2,335).
+MIN_PAIR_COUNT = 2
+
+
 class BPETokenizer(Tokenizer):
     """Byte-pair encoding (Sennrich, Haddow and Birch 2016), on characters.
 
@@ -248,7 +254,9 @@ class BPETokenizer(Tokenizer):
 
     @classmethod
     def learn(cls, texts, vocab_size):
-        """Learn merges from texts (the training side only) until there are vocab_size symbols."""
+        """Learn merges from texts (the training side only) until there are vocab_size symbols,
+        or until no pair of adjacent symbols occurs MIN_PAIR_COUNT times: so a small corpus
+        gets a smaller vocabulary than vocab_size asks for (its size follows the corpus)."""
         _check_vocab_size(vocab_size)
         if isinstance(texts, str):
             raise ValueError("texts must be a list of strings, not one str")
@@ -280,6 +288,8 @@ class BPETokenizer(Tokenizer):
             pair = (a, b)
             if counts.get(pair) != -neg_count or pair in learned:
                 continue  # stale, or (rarely) a pair merged already that a later merge re-created
+            if -neg_count < MIN_PAIR_COUNT:
+                break  # the most frequent pair left occurs once: the vocabulary is as large as the texts allow
             merges.append(pair)
             learned.add(pair)
             changed = set()
