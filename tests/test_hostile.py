@@ -1019,8 +1019,9 @@ def test_translate_prints_any_token_it_can_load(tmp_path, capsys):
 def test_a_target_vocabulary_of_special_tokens_only_is_refused(tmp_path, capsys):
     path = tmp_path / "rare.tsv"
     path.write_text("".join(f"{EN[i % 5]}\tword{i}\n" for i in range(60)), encoding="utf-8")  # each target once
+    # word tokens: BPE would split each "wordN" into pieces seen more than once (it merges no pair seen once)
     code, _, err = cli(capsys, "train", "--task", f"tsv:{path}", "--out", tmp_path / "m.npz", *TINY,
-                       "--min-freq", "2")
+                       "--min-freq", "2", "--tokenizer", "word")
     assert code == 2
     one_line(err, "target")
     assert not (tmp_path / "m.npz").exists()
