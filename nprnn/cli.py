@@ -12,6 +12,11 @@ Exit status: 0 done; 1 training diverged (or a gradient check failed); 2 a user'
 missing file, a bad flag, an unknown task, a bad checkpoint, an --out nprnn may not replace),
 reported in one line on stderr, never a traceback; 130 interrupted (Ctrl-C), after saying what
 the checkpoint holds.
+
+What it prints cannot fail or break a line: `translate` prints one line per input line, a line
+break inside a token ("\\n", "\\r") written as the two characters \\n or \\r; a character the
+output's encoding cannot hold (a lone surrogate, a file name's byte that is not UTF-8) is
+written as its Python escape (\\udce9), in a path as in a token (files.one_line, printable).
 """
 import argparse
 import math
@@ -19,6 +24,8 @@ import os
 import sys
 import time
 from pathlib import Path
+
+from .files import one_line, printable
 
 GRADCHECK_BAR = 1e-7
 DEMO_SENTENCES = ["i am a student", "she is not tired", "we have a green car", "the girl does not like the black cat"]
@@ -30,7 +37,8 @@ class UserError(Exception):
 
 class Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, not usage + error
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        _print(f"{self.prog}: error: {message}", file=sys.stderr)
+        self.exit(2)
 
 
 def positive_int(text):
@@ -63,8 +71,13 @@ def non_negative_int(text):
     return value
 
 
-def _print(*args):
-    print(*args, flush=True)
+def _print(*args, file=None):
+    """print(), flushed; what the stream's encoding cannot hold (a lone surrogate in a token, a
+    file name that is not UTF-8) is written as its Python escape, never a UnicodeEncodeError."""
+    stream = sys.stdout if file is None else file
+    if stream is None:  # no stdout or stderr at all (pythonw, a closed descriptor): nowhere to write
+        return
+    print(printable(" ".join(map(str, args)), stream), file=stream, flush=True)
 
 
 def _corpus_options(args, saved=None):
@@ -176,7 +189,7 @@ def cmd_train(args):
         _print(f"read {args.task[4:]}: skipped " + ", ".join(f"{n} {what}" for what, n in task.skipped.items() if n))
     _, history, test = _train(args, task)
     _report("test", test)
-    _print(f"best checkpoint: {args.out}")
+    _print(one_line(f"best checkpoint: {args.out}"))
     return 0
 
 
@@ -201,7 +214,7 @@ def cmd_demo(args):
 
     unseen = [s for s, _ in load_task("toy-en-fr").test[:3]]
     for text, translation in zip(DEMO_SENTENCES + unseen, translator.translate(DEMO_SENTENCES + unseen)):
-        _print(f"  {text:<40} -> {translation}")
+        _print(f"  {text:<40} -> {one_line(translation)}")
     tokens, hs = translator.encoder_states(DEMO_SENTENCES[0])
     title = f'encoder hidden states for "{DEMO_SENTENCES[0]}"'
     figure = _save_figure(plot_hidden_states(hs, tokens, max_units=48, title=title), figures[0])
@@ -230,7 +243,7 @@ def cmd_translate(args):
     keep = [i for i, line in enumerate(lines) if line.strip()]
     translated = dict(zip(keep, translator.translate([lines[i] for i in keep])))
     for i in range(len(lines)):
-        _print(translated.get(i, ""))  # one output line per input line, blank for blank
+        _print(one_line(translated.get(i, "")))  # one output line per input line, blank for blank
     return 0
 
 
@@ -436,16 +449,16 @@ def main(argv=None):
     try:
         return args.func(args)
     except UserError as e:
-        print(f"nprnn {args.command}: error: {e}", file=sys.stderr)
+        _print(one_line(f"nprnn {args.command}: error: {e}"), file=sys.stderr)  # one line, whatever a path holds
         return 2
     except Diverged as e:
-        print(f"nprnn {args.command}: error: {e}", file=sys.stderr)
+        _print(one_line(f"nprnn {args.command}: error: {e}"), file=sys.stderr)
         return 1
     except Interrupted as e:
-        print(f"nprnn {args.command}: interrupted: {e}", file=sys.stderr)
+        _print(one_line(f"nprnn {args.command}: interrupted: {e}"), file=sys.stderr)
         return 130
     except KeyboardInterrupt:
-        print(f"nprnn {args.command}: interrupted", file=sys.stderr)
+        _print(f"nprnn {args.command}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader went away (nprnn translate ... | head -1): quit quietly
         devnull = os.open(os.devnull, os.O_WRONLY)

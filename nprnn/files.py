@@ -9,6 +9,11 @@
   new one, whole, never a mix; an error or an interrupt removes the temporary file.
 - `read_lines(path)`: lines split at "\\n" only ("\\r\\n" accepted), so a U+2028 or a form feed
   inside a sentence stays inside it, and invalid UTF-8 is refused with the line number.
+- `one_line(text)` and `printable(text, stream)`: what nprnn prints, safely: one output line
+  stays one line (a "\\n" or "\\r" inside it is written as the two characters \\n or \\r), and
+  a character the stream's encoding cannot hold (a lone surrogate in a token, the undecodable
+  byte of a file name) is written as its Python escape (\\ud800, \\udce9), never a
+  UnicodeEncodeError.
 
 Imports the standard library only; every layer may use it.
 """
@@ -132,3 +137,17 @@ def read_bytes(path):
 def read_lines(path):
     """The text lines of a UTF-8 file (or `-`, standard input), split at newlines only."""
     return split_lines(read_bytes(path), "standard input" if str(path) == "-" else str(path))
+
+
+def one_line(text):
+    """`text` as one line of output: a line break in it ("\\n" or "\\r", which a token of a
+    checkpoint may hold) written as the two characters \\n or \\r; nothing else changes."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
+def printable(text, stream):
+    """`text` as `stream` can write it: each character its encoding cannot hold (a lone
+    surrogate; a file name's byte that is not UTF-8, which Python holds as one) written as
+    its Python escape, \\udce9 say, instead of raising UnicodeEncodeError."""
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    return text.encode(encoding, "backslashreplace").decode(encoding)

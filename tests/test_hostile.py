@@ -699,8 +699,6 @@ def test_translate_prints_one_line_per_input_line(tmp_path, capsys, monkeypatch)
     assert out_lines(out) == got
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a target token holding a line break (a checkpoint may hold any token) "
-                                       "is printed as is, so translate prints more lines than it was given")
 def test_translate_prints_one_line_per_input_whatever_the_vocabulary(tmp_path, capsys):
     ckpt = make_checkpoint(tmp_path / "m.npz", tokenizer="char", src=("o", "n", "e"), tgt=("x\ny", "b"), max_len=3,
                            force=4)
@@ -991,9 +989,6 @@ def test_plot_draws_dollars_and_backslashes_literally(tmp_path, capsys, sentence
     plt.close(ax.figure)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: printing a corpus or --out path that is not UTF-8 (a Latin-1 file "
-                                       "name) to a strict UTF-8 stdout raises UnicodeEncodeError: a traceback, "
-                                       "after training for --out")
 def test_paths_that_are_not_utf8_are_printed_without_a_traceback(tmp_path, capsys):
     corpus = write_corpus(tmp_path / os.fsdecode(b"caf\xe9.tsv"))  # capsys's stdout is strict UTF-8, as a terminal's
     out = tmp_path / os.fsdecode(b"mod\xe8le.npz")
@@ -1004,8 +999,6 @@ def test_paths_that_are_not_utf8_are_printed_without_a_traceback(tmp_path, capsy
     load_checkpoint(out)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a target token that is a lone surrogate (saved and loaded exactly, as "
-                                       "promised) makes translate raise UnicodeEncodeError when it prints it")
 def test_translate_prints_any_token_it_can_load(tmp_path, capsys):
     ckpt = make_checkpoint(tmp_path / "m.npz", tokenizer="char", src=("o", "n", "e"), tgt=("\ud800", "b"),
                            max_len=3, force=4)
@@ -1014,6 +1007,24 @@ def test_translate_prints_any_token_it_can_load(tmp_path, capsys):
         one_line(err, str(ckpt))
     else:
         assert code == 0 and len(out_lines(out)) == 1
+
+
+@pytest.mark.parametrize("token, shown", [("x\ny", "x\\ny"), ("a\rb", "a\\rb"), ("\r\n", "\\r\\n"),
+                                          ("\ud800", "\\ud800"), ("\u2028", "\u2028")])
+def test_translate_escapes_line_breaks_and_what_stdout_cannot_encode(tmp_path, capsys, token, shown):
+    """A "\\n" or "\\r" inside an output token is printed as the two characters \\n or \\r, a
+    character stdout's encoding cannot hold as its Python escape, anything else as it is (U+2028
+    included, which is no line break to nprnn): files.one_line and files.printable."""
+    ckpt = make_checkpoint(tmp_path / "m.npz", tokenizer="char", src=("o", "n", "e"), tgt=(token, "b"), max_len=1,
+                           force=4)
+    assert cli(capsys, "translate", "--checkpoint", ckpt, "one") == (0, shown + "\n", "")
+
+
+def test_a_path_that_is_not_utf8_is_named_with_its_escape(tmp_path, capsys):
+    missing = tmp_path / os.fsdecode(b"mod\xe8le\n.npz")  # not UTF-8, and a line break: still one line
+    code, _, err = cli(capsys, "translate", "--checkpoint", missing, "one")
+    assert code == 2
+    one_line(err, "mod\\udce8le\\n.npz")
 
 
 def test_a_target_vocabulary_of_special_tokens_only_is_refused(tmp_path, capsys):
