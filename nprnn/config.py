@@ -100,17 +100,18 @@ class Seq2SeqConfig:
         return self.hidden_size * (2 if self.bidirectional else 1)
 
     def num_params(self):
-        """The number of weights a `Seq2Seq` of this config holds, counted without making it."""
+        """The number of weights a `Seq2Seq` of this config holds, counted without making it, in
+        closed form (layers above the first are alike), so any num_layers is counted at once."""
         G, E, H, Hd = CELLS[self.cell].num_gates, self.embedding_dim, self.hidden_size, self.decoder_hidden_size
-        directions = 2 if self.bidirectional else 1
+        L, directions = self.num_layers, (2 if self.bidirectional else 1)
         context = Hd if self.peeky else 0
 
         def cell(size_in, size):  # Wx, Wh, bx, bh
             return G * size * (size_in + size + 2)
 
         n = self.src_vocab_size * E + self.tgt_vocab_size * E  # the two embeddings
-        n += sum(directions * cell(E if layer == 0 else H * directions, H) for layer in range(self.num_layers))
-        n += sum(cell(E + context if layer == 0 else Hd, Hd) for layer in range(self.num_layers))
+        n += directions * (cell(E, H) + (L - 1) * cell(H * directions, H))  # the encoder's layers
+        n += cell(E + context, Hd) + (L - 1) * cell(Hd, Hd)  # the decoder's layers
         Hk = H * directions  # attention: keys are encoder outputs, queries decoder outputs (Hd)
         n += {None: 0, "dot": 0, "general": Hk * Hd, "additive": Hd * Hd + Hk * Hd + Hd}[self.attention]
         n += 0 if self.attention is None else (Hk + Hd) * Hd + Hd  # the combine layer W_c, b_c
@@ -129,7 +130,8 @@ class Seq2SeqConfig:
             raise ValueError(f"this model needs about {need / 2**30:,.1f} GiB for its weights, gradients and "
                              f"optimizer state, more than this machine's {total / 2**30:,.1f} GiB; choose smaller "
                              f"sizes (embedding_dim {self.embedding_dim}, hidden_size {self.hidden_size}, "
-                             f"vocabularies {self.src_vocab_size} and {self.tgt_vocab_size})")
+                             f"num_layers {self.num_layers}, vocabularies {self.src_vocab_size} and "
+                             f"{self.tgt_vocab_size})")
 
     def to_dict(self):
         return asdict(self)
