@@ -5,25 +5,30 @@ in PyTorch's names and layouts), and the configuration, the metadata and the two
 as JSON text (JSON escapes every character, so any token, a NUL or a lone surrogate included,
 comes back exactly). It is read with ``allow_pickle=False``, so loading a checkpoint never runs
 code from it. Loading checks everything before it allocates anything: the marker, each array's
-header against the bytes that hold it, the configuration's every field (and that the model fits
-in memory), the metadata's known fields, the vocabularies, and every weight: its name, shape,
-dtype and that it is finite. Anything else is refused with a one-line `CheckpointError`.
+header against the bytes that hold it, the configuration's every field (each one present: none
+takes a default), the metadata's known fields, the vocabularies, and every weight: its name and
+shape against those the configuration implies (`state_shapes`), its dtype and that it is
+finite; then that the model fits in memory. Only then is the model made. Anything else is
+refused with a one-line `CheckpointError`.
 
 The file is written atomically (files.atomic_write): an interrupted save leaves the previous
 checkpoint whole. A checkpoint with a NaN or infinite weight is never written. Its zip entries
 carry a fixed date, so the same training run gives the same bytes.
 
-Imports: files, config, seq2seq, data.vocab.
+Imports: files, cells, config, encoder (the layers' names), seq2seq, data.vocab.
 """
 import io
 import json
 import zipfile
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 
+from .cells import CELLS
 from .config import Seq2SeqConfig
 from .data.vocab import Vocab
+from .encoder import layer_name
 from .files import FileProblem, atomic_write, check_output_path
 from .seq2seq import Seq2Seq
 
@@ -147,18 +152,86 @@ def _check_meta(meta, path):
     return meta
 
 
-def _make_model(config, entries, path):
-    """The model of `config` with the checkpoint's weights, each checked before it is copied."""
+def _config(fields_given, path):
+    """The checkpoint's `Seq2SeqConfig`: every field present (a default taken for a missing one
+    could silently change the model, e.g. read the source forwards), each of its type and range."""
+    missing = [f.name for f in fields(Seq2SeqConfig) if f.name not in fields_given]
+    if missing:
+        raise CheckpointError(f"{path} has a bad configuration: it lacks the field{'s' if len(missing) > 1 else ''} "
+                              f"{', '.join(missing)}")
     try:
-        config = Seq2SeqConfig(**config)  # every field's type and range (and no unknown field)
-        config.check_fits_in_memory()
+        return Seq2SeqConfig(**fields_given)  # every field's type and range (and no unknown field)
     except (TypeError, ValueError) as e:
         raise CheckpointError(f"{path} has a bad configuration: {e}") from None
-    state = {name[len("param/"):]: a for name, a in entries.items() if name.startswith("param/")}
+
+
+def _names(names, most=3):
+    """A few names (quoted: a crafted one may hold a line break), and how many more: a crafted
+    file's long list stays one short line."""
+    names = sorted(names)
+    return ", ".join(map(repr, names[:most])) + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
+def state_shapes(config):
+    """{name: shape} of every weight in the ``state_dict()`` of a ``Seq2Seq.from_config(config)``
+    (PyTorch's names and layouts), without making it: what a checkpoint of `config` must hold.
+    It lists every layer: check num_layers against the weights a file holds first."""
+    G, E, H, Hd = CELLS[config.cell].num_gates, config.embedding_dim, config.hidden_size, config.decoder_hidden_size
+    Hk, context = H * (2 if config.bidirectional else 1), (Hd if config.peeky else 0)
+
+    def cell(prefix, size_in, size):  # Cell.torch_names: weight_ih = Wx.T (G*size, size_in) ...
+        return {f"{prefix}.weight_ih": (G * size, size_in), f"{prefix}.weight_hh": (G * size, size),
+                f"{prefix}.bias_ih": (G * size,), f"{prefix}.bias_hh": (G * size,)}
+
+    shapes = {"encoder.embedding.weight": (config.src_vocab_size, E)}
+    for layer in range(config.num_layers):
+        for reverse in (False, True) if config.bidirectional else (False,):
+            shapes.update(cell(f"encoder.{layer_name(layer, reverse)}", E if layer == 0 else Hk, H))
+    shapes["decoder.embedding.weight"] = (config.tgt_vocab_size, E)
+    for layer in range(config.num_layers):
+        shapes.update(cell(f"decoder.{layer_name(layer)}", E + context if layer == 0 else Hd, Hd))
+    attention = {"general": {"W_a": (Hk, Hd)}, "additive": {"W_q": (Hd, Hd), "W_k": (Hk, Hd), "v": (Hd,)}}
+    if config.attention is not None:  # its own names and layouts (attention.py)
+        own = {**attention.get(config.attention, {}), "W_c": (Hk + Hd, Hd), "b_c": (Hd,)}
+        shapes.update({f"decoder.attention.{name}": shape for name, shape in own.items()})
+    shapes["decoder.out.weight"] = (config.tgt_vocab_size, Hd + context)  # Linear: weight = W.T
+    shapes["decoder.out.bias"] = (config.tgt_vocab_size,)
+    return shapes
+
+
+def _check_weights(config, state, path):
+    """Every weight's name, shape, dtype and finiteness against what `config` implies, from
+    the stored headers and arrays alone: nothing of the model's size is allocated before."""
+    cells_per_layer = (2 if config.bidirectional else 1) + 1  # the encoder's (each direction) and the decoder's
+    if 4 * cells_per_layer * config.num_layers > len(state):  # 4 weights a cell: refuse before listing them all
+        raise CheckpointError(f"{path} is inconsistent: its configuration says num_layers {config.num_layers}, "
+                              f"more than its {len(state)} weights can hold")
+    shapes = state_shapes(config)
+    missing, unexpected = set(shapes) - set(state), set(state) - set(shapes)
+    if missing or unexpected:
+        raise CheckpointError(f"{path} is inconsistent with its configuration: weights missing: "
+                              f"{_names(missing) or 'none'}; weights the model has no place for: "
+                              f"{_names(unexpected) or 'none'}")
+    for name, shape in shapes.items():
+        if state[name].shape != shape:
+            raise CheckpointError(f"{path} is inconsistent: its configuration makes the weight {name} of shape "
+                                  f"{shape}, but it holds {state[name].shape}")
     for name, a in state.items():
         if a.dtype != np.dtype(config.dtype) or not np.isfinite(a).all():
             raise CheckpointError(f"{path}: the weight {name} must be finite {config.dtype}, "
                                   f"got dtype {a.dtype}{'' if a.dtype.kind != 'f' else ' with NaN or inf'}")
+
+
+def _make_model(fields_given, entries, path):
+    """The model of the checkpoint's configuration with its weights, every one checked against
+    the configuration (and the model's size against memory) before the model is allocated."""
+    config = _config(fields_given, path)
+    state = {name[len("param/"):]: a for name, a in entries.items() if name.startswith("param/")}
+    _check_weights(config, state, path)
+    try:
+        config.check_fits_in_memory()
+    except ValueError as e:
+        raise CheckpointError(f"{path} has a bad configuration: {e}") from None
     model = Seq2Seq.from_config(config)
     try:
         model.load_state_dict(state)

@@ -88,3 +88,40 @@ def test_refuses_inconsistent_weights(tmp_path):
                 zout.writestr(item, zin.read(item))
     with pytest.raises(CheckpointError, match="inconsistent.*decoder.out.bias"):
         load_checkpoint(bad)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_config_state_shapes_and_num_params_are_the_models(cell):
+    """What loading checks the weights against before it makes a model (state_shapes), and
+    what the memory check counts (num_params, in closed form), for every option."""
+    from itertools import product
+
+    from nprnn.checkpoint import state_shapes
+    from nprnn.config import Seq2SeqConfig
+
+    for layers, bidirectional, attention, peeky in product([1, 3], [False, True], [None, "dot", "general", "additive"],
+                                                          [False, True]):
+        model = Seq2Seq(7, 9, 3, 4, cell=cell, num_layers=layers, bidirectional=bidirectional, attention=attention,
+                        peeky=peeky, rng=0)
+        shapes = {name: a.shape for name, a in model.state_dict().items()}
+        assert state_shapes(model.config) == shapes
+        assert model.config.num_params() == model.num_params()
+    assert Seq2SeqConfig(10, 10, num_layers=10**12).num_params() > 10**12  # at once, not layer by layer
+
+
+def test_refuses_a_weight_whose_shape_the_config_does_not_imply(tmp_path):
+    model, src, tgt = small()
+    path = save_checkpoint(tmp_path / "m.npz", model, src, tgt)
+    bad = tmp_path / "bad.npz"
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(bad, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item)
+            if item.filename == "param/encoder.cell.weight_hh.npy":
+                import io
+
+                buf = io.BytesIO()
+                np.lib.format.write_array(buf, np.zeros((12, 5), np.float32))
+                data = buf.getvalue()
+            zout.writestr(item, data)
+    with pytest.raises(CheckpointError, match=r"inconsistent.*encoder.cell.weight_hh of shape \(12, 4\).*\(12, 5\)"):
+        load_checkpoint(bad)
