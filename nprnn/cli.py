@@ -372,6 +372,21 @@ def _fraction(text):
     return value
 
 
+def _torch_commands(sub):
+    """nprnn export and nprnn import: to PyTorch and back."""
+    p = sub.add_parser("export", help="write a checkpoint as a PyTorch state dict (.pt; needs nprnn[torch])")
+    p.add_argument("--checkpoint", required=True, metavar="PATH", help="the nprnn checkpoint (.npz)")
+    p.add_argument("--out", required=True, metavar="FILE", help="the PyTorch file to write (.pt or .pth)")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("import", help="read a PyTorch state dict back into an nprnn checkpoint (needs nprnn[torch])")
+    p.add_argument("--state-dict", required=True, metavar="FILE", help="a .pt from nprnn export (or a bare state dict)")
+    p.add_argument("--like", metavar="PATH", help="the nprnn checkpoint the weights belong to "
+                                                  "(needed when the file holds no configuration)")
+    p.add_argument("--out", required=True, metavar="PATH", help="the checkpoint to write (.npz)")
+    p.set_defaults(func=cmd_import)
+
+
 def build_parser():
     from .data.tasks import TASK_NAMES
 
@@ -416,18 +431,7 @@ def build_parser():
     p.add_argument("--max-units", type=positive_int, default=64, help="draw at most this many units (default 64)")
     p.set_defaults(func=cmd_plot)
 
-    p = sub.add_parser("export", help="write a checkpoint as a PyTorch state dict (.pt; needs nprnn[torch])")
-    p.add_argument("--checkpoint", required=True, metavar="PATH", help="the nprnn checkpoint (.npz)")
-    p.add_argument("--out", required=True, metavar="FILE", help="the PyTorch file to write (.pt or .pth)")
-    p.set_defaults(func=cmd_export)
-
-    p = sub.add_parser("import", help="read a PyTorch state dict back into an nprnn checkpoint (needs nprnn[torch])")
-    p.add_argument("--state-dict", required=True, metavar="FILE", help="a .pt from nprnn export (or a bare state dict)")
-    p.add_argument("--like", metavar="PATH", help="the nprnn checkpoint the weights belong to "
-                                                  "(needed when the file holds no configuration)")
-    p.add_argument("--out", required=True, metavar="PATH", help="the checkpoint to write (.npz)")
-    p.set_defaults(func=cmd_import)
-
+    _torch_commands(sub)
     from .exercises.cli import register as register_exercises
 
     register_exercises(sub)  # nprnn exercise list | start NAME | check FILE
