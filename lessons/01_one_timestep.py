@@ -10,7 +10,7 @@
 # $$h_t = \tanh(x_t W_x + b_x + h_{t-1} W_h + b_h)$$
 #
 # $h_t$ then goes two ways: **up**, as the output of this timestep (to the next layer, or to a
-# classifier, or nowhere: an encoder ignores all but the last), and **along**, to timestep t+1,
+# classifier, or nowhere: a plain encoder ignores all but the last), and **along**, to timestep t+1,
 # where it becomes $h_{t-1}$. Everything a recurrent network remembers, it remembers in $h$.
 
 # %%
@@ -98,8 +98,9 @@ assert gaps[-1] < 0.05  # ... and after five steps the gap of 0.5 is below 0.05
 # ## Up: the state is also this timestep's output
 #
 # An output layer reads $h_t$ at each step, for example to predict the next token. A second
-# recurrent cell could read it instead, as its $x_t$: that is a stacked RNN. An encoder, which
-# we meet in lesson 6, sends nothing up until the end: its last state is all it hands on.
+# recurrent cell could read it instead, as its $x_t$: that is a stacked RNN. A plain encoder,
+# which we meet in lesson 6, sends nothing up until the end: its last state is all it hands on
+# (lesson 9's attention reads the others too).
 
 # %%
 out = Linear(4, 6, rng=1)  # hidden state -> 6 scores, say over a vocabulary of 6 tokens
@@ -118,7 +119,7 @@ assert h2.shape == (1, 2)
 
 # %%
 ax = plot_hidden_states(states, [f"x{t}" for t in range(5)], context=False,
-                        title="RNN hidden state: each column is h_t after input x_t")
+                        title="RNN hidden state: column t is h_t after input x_t;\nread a row to follow one unit")
 assert ax.get_xlabel().startswith("timestep")
 save_figure(ax, FIGURES / "hidden_states.png")
 
