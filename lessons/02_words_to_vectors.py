@@ -114,16 +114,26 @@ emb.params["W"][0] = 0.0
 # A token used twice gets two contributions. The `<pad>` row gets none: that is `padding_idx=0`
 # at work. Its output is zero whatever the row holds (above), so the true gradient of the row
 # is zero, and padding never learns anything.
+#
+# In NumPy the scatter-add is `np.add.at(dW, ids, dx)`. The obvious `dW[ids] += dx` is wrong:
+# where an id repeats, it keeps only the last contribution instead of adding them all.
 
 # %%
 dvectors = np.random.default_rng(1).normal(size=vectors.shape)  # dL/dx, as if from a loss
-emb.backward(dvectors)  # np.add.at(dW, ids, dx): the scatter-add, skipping <pad>
+emb.backward(dvectors)  # the library's scatter-add
 expected = one_hot.reshape(-1, len(vocab)).T @ dvectors.reshape(-1, 3)  # onehotᵀ dL/dx
 expected[0] = 0.0  # the padding row
 assert np.allclose(emb.grads["W"], expected)
+scatter = np.zeros_like(emb.params["W"])
+real = batch != 0  # every position but <pad>
+np.add.at(scatter, batch[real], dvectors[real])  # dL/dW[w[t, b]] += dL/dx[t, b], repeats adding up
+assert np.allclose(emb.grads["W"], scatter)  # the same scatter-add, written as one NumPy call
+wrong = np.zeros_like(emb.params["W"])
+wrong[batch[real]] += dvectors[real]  # fancy-index +=: a repeated id is written, not added
 i = vocab.ids["▁i"]
+assert np.allclose(wrong[i], dvectors[batch == i][-1]) and not np.allclose(wrong[i], scatter[i])  # the last use only
 print(f"'i' appears {int((batch == i).sum())} times; its gradient is the sum of those:", emb.grads["W"][i])
-assert np.allclose(emb.grads["W"][i], dvectors[batch == i].sum(axis=0))  # the sum over its two uses
+assert (batch == i).sum() == 2 and np.allclose(emb.grads["W"][i], dvectors[batch == i].sum(axis=0))  # its two uses
 assert not emb.grads["W"][0].any()
 
 # %% [markdown]
