@@ -114,21 +114,28 @@ assert np.allclose(np.abs((1 - z0) * (n0_after - n0_before)).max(), gap[0])
 
 # %% [markdown]
 # So the gap is there from the very first step. What happens to it next? It neither grows nor
-# dies out: over the ten steps it stays between half and twice its first size. The reason is
-# that each step makes a difference of its own: fed the *same* $h_{t-1}$, the two forms
-# already disagree at every step, because $r$ multiplies a different thing in each. The
-# state carries part of the old gap along (through $z \odot h_{t-1}$) and each step adds a new
-# one, of either sign, so the two do not compound.
+# dies out: over the ten steps it stays between half and twice its first size. Split each
+# step's gap in two. One part is new: fed the *same* $h_{t-1}$, the two forms already
+# disagree, because $r$ multiplies a different thing in each. The other part is the old gap,
+# carried along through $h_{t-1}$, and the cell passes on only a fraction of it (less than
+# 0.8 here, at every step). A gap that is shrunk at every step and topped up at every step
+# does not compound: here it is never more than three times the gap its own step made.
 
 # %%
-fresh = []  # the gap one step makes on its own: both forms fed the same h_{t-1}
+fresh, carried = [], []  # the gap one step makes on its own, and the fraction of the old gap it passes on
 for t in range(10):
-    h_prev_t = np.zeros((1, H)) if t == 0 else traces["reset after"][t - 1][None]
-    fresh.append(np.abs(after.forward(xs[t], h_prev_t)[0] - before.forward(xs[t], h_prev_t)[0]).max())
-print("gap made by each step alone: ", np.round(fresh, 3))
-print("gap between the two runs:    ", np.round(gap, 3))
+    h_a = np.zeros((1, H)) if t == 0 else traces["reset after"][t - 1][None]  # each form's own h_{t-1}
+    h_b = np.zeros((1, H)) if t == 0 else traces["reset before"][t - 1][None]
+    fresh.append(np.abs(after.forward(xs[t], h_a)[0] - before.forward(xs[t], h_a)[0]).max())  # same h_{t-1}
+    if t > 0:  # one form, the two different h_{t-1}: what is left of the old gap
+        carried.append(np.abs(before.forward(xs[t], h_a)[0] - before.forward(xs[t], h_b)[0]).max() / gap[t - 1])
+print("gap made by each step alone:  ", np.round(fresh, 3))
+print("fraction of the old gap kept: ", np.round(carried, 2))
+print("gap between the two runs:     ", np.round(gap, 3))
 assert 0.5 * gap[0] < gap.min() and gap.max() < 2 * gap[0]  # neither dies out nor grows
-assert min(fresh) > 0.02  # every step makes a difference of its own
+assert min(fresh) > 0.02  # every step makes a difference of its own ...
+assert max(carried) < 0.8  # ... and passes on less than 0.8 of the old one
+assert np.all(gap < 3 * np.array(fresh))  # so the gap stays within three times the step's own
 
 fig, axes = plt.subplots(1, 3, figsize=(15, 3.6), layout="constrained")
 for ax, (name, trace) in zip(axes, traces.items()):
@@ -144,6 +151,9 @@ for t in range(diff.shape[0]):
 axes[2].set_xticks(range(10))
 axes[2].set_yticks(range(H))
 axes[2].set_xlabel("timestep t")
+axes[2].set_ylabel("hidden unit")
+fig.suptitle("the same weights and inputs through the two GRU forms: the states look alike; "
+             "their difference (right) stays about the same size")
 axes[2].set_title(f"after − before: never above {m:.2f},\nneither growing nor dying out")
 fig.colorbar(image, ax=axes[2]).set_label("difference in h_t[unit]")
 save_figure(fig, FIGURES / "reset_after_vs_before.png")
@@ -153,9 +163,8 @@ save_figure(fig, FIGURES / "reset_after_vs_before.png")
 #
 # - GRU: two gates and a candidate; $h_t = (1-z) \odot n + z \odot h_{t-1}$.
 # - The reset gate can go after the hidden matmul (fast: one matmul) or before it (the paper).
-#
 # - The two forms differ at every step (the bias $b_{hn}$ and the product with $r$), and the
-#   gap between them stays about the same size: neither grows nor dies out.
+#   gap between them stays about the same size: each step shrinks the old gap and makes a new one.
 #
 # ## Try it
 #
