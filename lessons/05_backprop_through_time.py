@@ -23,7 +23,7 @@ rng = np.random.default_rng(0)
 FIGURES = figure_dir("05_backprop_through_time")
 T, D, H = 60, 4, 16
 xs = rng.normal(size=(T, 1, D))
-w = rng.normal(size=(1, H))  # the loss: L = w . h_T, a score of the last state only
+w = rng.normal(size=(1, H))  # the loss: L = w . h_{T-1}, a score of the last state only
 
 # %% [markdown]
 # ## BPTT, one timestep at a time
@@ -46,7 +46,7 @@ w = rng.normal(size=(1, H))  # the loss: L = w . h_T, a score of the last state 
 
 
 def gradient_norms(cell):
-    """||dL/dh_t|| for t = 0 .. T-1, and dL/dxs, for L = w . h_T."""
+    """||dL/dh_t|| for t = 0 .. T-1, and dL/dxs, for L = w . h_{T-1}."""
     state, caches = cell.initial_state(1), []
     for t in range(T):  # forward, one timestep at a time
         state, cache = cell.forward(xs[t], state)
@@ -61,8 +61,9 @@ def gradient_norms(cell):
 
 
 # %% [markdown]
-# The loop above is exactly what `Recurrent.backward` does (only faster: it sums the weight
-# gradients of all steps in one matmul at the end). Check on an LSTM, inputs and weights:
+# The loop above computes what `Recurrent.backward` computes (which arranges the work
+# differently: it leaves the weight gradients of all steps to one matmul at the end). Check on
+# an LSTM, the gradients of the inputs and of every weight:
 
 # %%
 lstm = LSTMCell(D, H, rng=1)
@@ -180,8 +181,8 @@ assert exploding[0] > 10 * exploding[-1]  # ... which still compounds, here to m
 
 # %% [markdown]
 # So the gradient grows, but by about 1.07 a step, not 1.5: the slope of tanh takes most of
-# the growth back. Compounded over 59 steps that is still a factor of more than ten, and with
-# a larger $W_h$, a longer sequence, or a gradient arriving at every step, far more.
+# the growth back. Compounded over 59 steps that is still a factor of more than ten (printed
+# above): the gradient reaching $t = 0$ is more than ten times the one the loss sent.
 
 # %% [markdown]
 # One huge gradient can throw the weights far from anything useful in a single step.
