@@ -16,6 +16,7 @@
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.text import Text
 
 from nprnn.data import load_task, pad_batch, split_by_source
 from nprnn.data.tasks import Task
@@ -87,10 +88,21 @@ exact = {name: np.mean([h == r for h, r in zip(hyps, references)])
 print(f"{len(differ)} of {len(etre)} sentences decode differently; exact match greedy {100 * exact['greedy']:.1f}%, "
       f"beam {100 * exact['beam']:.1f}%")
 assert differ and all(d["gain"] > 0 for d in differ)  # here, wherever they differ, the beam's sentence is likelier
+assert all(len(d["beam"]) <= len(d["greedy"]) for d in differ)  # and never longer: it leans short
+verdicts = {"beam right": 0, "greedy right": 0, "both wrong": 0}
+for d in differ:
+    verdict = "beam right" if d["beam"] == d["ref"] else "greedy right" if d["greedy"] == d["ref"] else "both wrong"
+    verdicts[verdict] += 1
+print("where they differ:", verdicts)
+assert verdicts["beam right"] >= 1 and verdicts["greedy right"] >= 1  # it wins some and loses some ...
+assert exact["beam"] <= exact["greedy"]  # ... and here, over all 320, it is no better than greedy
 
 # %% [markdown]
-# Wherever the two differ here, beam search found a sentence the model thinks more likely
-# (asserted above). Whether that is a *better* translation is another matter.
+# Wherever the two differ here, beam search found a sentence the model thinks more likely,
+# and never a longer one (both asserted above). Whether that is a *better* translation is
+# another matter: where they differ, beam search is right on some sentences and greedy on
+# others, and over all 320 sentences beam search's exact match is no higher than greedy's
+# (printed above). Look at one of each.
 #
 # ### A case where beam search beats greedy
 
@@ -165,6 +177,7 @@ assert np.isclose(best_total, sentence_logp(src, best_tokens))
 behind = next(t for t, open_beams in enumerate(kept) if best_tokens[: t + 1] in open_beams[1:])  # not the top beam
 rank = kept[behind].index(best_tokens[: behind + 1]) + 1
 print(f"with {behind + 1} words written, the winner's prefix was beam {rank} of {k}: greedy would have dropped it")
+assert win["greedy"][: behind + 1] != best_tokens[: behind + 1]  # greedy's sentence had taken another word there
 
 # %% [markdown]
 # ## More beams do not always find a likelier sentence
@@ -252,19 +265,25 @@ for s, short, long, ref in changed[:4]:
     print(f"  {s:22s} alpha 0: {text(short):26s} alpha 2: {text(long):26s} ({mark})")
 print(f"alpha 2 changes the choice for {len(changed)} of {len(sources)} sentences")
 assert changed and all(len(long) >= len(short) for _, short, long, _ in changed)  # always to a longer one
+assert not any(long == ref for *_, long, ref in changed) and any(short == ref for _, short, _, ref in changed)
+assert sweep[2.0]["exact"] < sweep[0.0]["exact"]  # so here exact match falls
+assert all(sweep[a]["exact"] <= sweep[0.0]["exact"] for a in sweep)  # no alpha beats alpha = 0
 
 # %% [markdown]
 # A larger $\alpha$ lengthens the outputs (asserted: never shorter, on average longer), but
 # longer is not the same as right: whether it helps depends on whether the model's errors are
-# sentences cut short. The sweep's exact match, printed above, is what decides, and it is
-# measured on validation data, not on the test set: $\alpha$ is a setting like any other.
+# sentences cut short. Here it hurts: of the sentences $\alpha = 2$ changes, none becomes
+# right and some that were right go wrong (printed above), so exact match falls from
+# $\alpha = 0$ to $\alpha = 2$, and no $\alpha$ beats 0 (asserted). This sweep runs on all
+# 320 sentences to show the effect; to choose $\alpha$ for real, measure it on validation
+# sentences, never on the test set: it is a setting like any other.
 #
 # ## The search, drawn
 #
 # Each point is a kept hypothesis at its step, at the height of its total log-probability,
 # joined to the beam it extends; the chosen sentence is drawn thick in blue, finished ones
 # that lost in orange. Labels that would collide are spread apart, with a thin line to their
-# point.
+# point (asserted: no two labels overlap).
 
 # %%
 
@@ -296,21 +315,25 @@ for t, parent_total, word, total in tree:
 low = min(p[1] for p in points)
 ax.set_ylim(low - 0.6, 0.6)
 gap = 0.055 * (0.6 - (low - 0.6))  # one label's height, in data units
+labels = []
 for step in sorted({p[0] for p in points}):
     column = [p for p in points if p[0] == step]
     wanted = [p[1] + 0.4 * gap for p in column]  # just above its point, clear of the lines leaving it
     for (s, y_point, word, colour), y_wanted, y_label in zip(column, wanted, spread(wanted, gap)):
         moved = abs(y_label - y_wanted) > 1e-9
-        ax.annotate(word, (s, y_point), xytext=(s + 0.1, y_label), textcoords="data", fontsize=8, color=colour,
-                    va="center", zorder=4, bbox=dict(boxstyle="square,pad=0.05", fc="white", ec="none", alpha=0.85),
-                    arrowprops=dict(arrowstyle="-", color=colour, lw=0.5, relpos=(0, 0.5), shrinkA=1,
-                                                 shrinkB=2) if moved else None)
+        leader = dict(arrowstyle="-", color=colour, lw=0.5, relpos=(0, 0.5), shrinkA=1, shrinkB=2) if moved else None
+        labels.append(ax.annotate(word, (s, y_point), xytext=(s + 0.1, y_label), textcoords="data", fontsize=8,
+                                  color=colour, va="center", zorder=4, arrowprops=leader,
+                                  bbox=dict(boxstyle="square,pad=0.05", fc="white", ec="none", alpha=0.85)))
 ax.set_xticks(range(max(p[0] for p in points) + 1))  # whole timesteps
 ax.set_xlim(-0.2, max(p[0] for p in points) + 0.9)
 ax.set_xlabel("timestep (words generated)")
 ax.set_ylabel("total log-probability")
 ax.set_title(f'beam search, k = {k}, on "{win["source"]}": the chosen sentence (blue) was only\n'
              f"beam {rank} with {behind + 1} words written, and won; orange squares: finished ones that lost")
+fig.canvas.draw()
+boxes = [Text.get_window_extent(label) for label in labels]  # each word's box, without its leader line
+assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])  # no label covers another
 save_figure(fig, FIGURES / "beams.png")
 
 # %% [markdown]
@@ -318,15 +341,16 @@ save_figure(fig, FIGURES / "beams.png")
 #
 # - Beam search keeps the k best partial sentences; one decoder step extends them all, as a
 #   batch. `k = 1` is greedy decoding.
-# - It usually finds likelier sentences than greedy, at about k times the cost, but not
-#   always: a prefix that falls out of the beam is gone.
+# - It usually finds likelier sentences than greedy, for k decoder rows per sentence instead
+#   of one, but not always: a prefix that falls out of the beam is gone.
 # - Likelier is not always better: beams fix search errors, not model errors, and without a
 #   length penalty they lean towards short outputs; $\alpha$ is tuned on validation data.
 #
 # ## Try it
 #
 # - `k = 5` or `k = 10` in the first experiment: do more sentences change?
-# - Train for 20 epochs (lesson 7's model) and watch the disagreements vanish.
+# - Train for 20 epochs (lesson 7's model): on how many sentences do greedy and beam search
+#   still disagree?
 # - Change the table model so that `k = 3` also loses "A x".
 #
 # ## Exercises
