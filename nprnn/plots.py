@@ -186,6 +186,34 @@ def plot_loss(history, ax=None, *, title="training"):
     return ax
 
 
+def plot_scores(history, ax=None, *, title="validation scores per epoch"):
+    """Validation BLEU, chrF and exact match (%) per epoch, the best epoch marked.
+
+    history: the records of `nprnn.train.fit` (a checkpoint keeps them in meta["history"]):
+    dicts with "epoch" and "valid_bleu", "valid_chrf", "valid_exact". The best epoch is the one
+    training kept (the highest exact match, then chrF, then the lowest validation loss).
+    """
+    keys = [("valid_bleu", "BLEU", 1.0), ("valid_chrf", "chrF", 1.0), ("valid_exact", "exact match (%)", 100.0)]
+    if not history or not all(k in history[0] for k, _, _ in keys):
+        raise ValueError("history must hold an epoch's valid_bleu, valid_chrf and valid_exact: nothing to plot")
+    ax = _axes(ax, (6.0, 3.8))
+    epochs = [r["epoch"] for r in history]
+    for i, (key, label, scale) in enumerate(keys):
+        ax.plot(epochs, [scale * r[key] for r in history], label=label, **_style(i))
+    best = max(history, key=lambda r: (r["valid_exact"], r["valid_chrf"], -r.get("valid_loss", 0.0)))
+    ax.axvline(best["epoch"], color="0.6", linewidth=1, zorder=0)
+    ax.annotate(f"kept: epoch {best['epoch']}\nBLEU {best['valid_bleu']:.1f}, chrF {best['valid_chrf']:.1f}",
+                (best["epoch"], best["valid_chrf"]), xytext=(-8, 8), textcoords="offset points", ha="right",
+                fontsize=8, color="0.3")
+    ax.set_xlabel("epoch")
+    _integer_ticks(ax.xaxis)
+    ax.set_ylabel("score on the validation sentences")
+    ax.set_ylim(0, 100)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=len(keys), frameon=False)
+    ax.set_title(_literal(title))
+    return ax
+
+
 def plot_gates(gates, tokens=None, axes=None, *, max_units=32, title="LSTM gates per timestep"):
     """An LSTM's gates per timestep: four heatmaps side by side, each (units x time).
 

@@ -46,6 +46,23 @@ def test_plot_loss():
         plot_loss([])
 
 
+def test_plot_scores_draws_each_score_and_marks_the_kept_epoch():
+    from nprnn.plots import plot_scores
+
+    history = [dict(epoch=e, loss=1 / e, valid_loss=1.5 / e, valid_bleu=10.0 * e, valid_chrf=20.0 + 5 * e,
+                    valid_exact=[0.1, 0.3, 0.2, 0.3, 0.25][e - 1]) for e in range(1, 6)]
+    ax = plot_scores(history)
+    bleu, chrf, exact, kept = ax.lines
+    np.testing.assert_allclose(bleu.get_ydata(), [10, 20, 30, 40, 50])
+    np.testing.assert_allclose(exact.get_ydata(), [10, 30, 20, 30, 25])
+    # epochs 2 and 4 tie on exact match; epoch 4 has the higher chrF, so it is the one kept
+    assert list(kept.get_xdata()) == [4, 4] and "epoch 4" in ax.texts[0].get_text()
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["BLEU", "chrF", "exact match (%)"]
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match="valid_bleu"):
+        plot_scores([dict(epoch=1, loss=1.0)])
+
+
 def test_plot_gates_four_labelled_panels():
     from nprnn import LSTMCell
     from nprnn.plots import lstm_gates, plot_gates
