@@ -248,19 +248,37 @@ def cmd_translate(args):
 
 
 def cmd_plot(args):
-    from .plots import plot_hidden_states
+    from .plots import check_image_path, plot_hidden_states
 
-    translator, _ = _load_translator(args.checkpoint)
+    translator, meta = _load_translator(args.checkpoint)
+    if args.what == "scores":
+        return _plot_scores(args, meta)
     try:
         tokens, hs = translator.encoder_states(args.sentence)
     except ValueError as e:
         raise UserError(str(e)) from None
-    from .plots import check_image_path
-
     out = _check_output(check_image_path, Path(args.out or "hidden_states.png"))
     title = f'encoder hidden states for "{args.sentence}"'
     _save_figure(plot_hidden_states(hs, tokens, max_units=args.max_units, title=title), out)
     _print(f"saved {out}: {len(tokens)} timesteps x {hs.shape[1]} units (first {min(args.max_units, hs.shape[1])} drawn)")
+    return 0
+
+
+def _plot_scores(args, meta):
+    """nprnn plot scores: the validation scores per epoch that the checkpoint's training recorded."""
+    from .plots import check_image_path, plot_scores
+
+    history = meta.get("history")
+    if not isinstance(history, list) or not history or not all(isinstance(r, dict) and "valid_bleu" in r for r in history):
+        raise UserError(f"checkpoint: {args.checkpoint} holds no per-epoch validation scores (it was not written by nprnn train)")
+    out = _check_output(check_image_path, Path(args.out or "scores.png"))
+    title = f"validation scores per epoch ({meta.get('task', 'unknown task')})"
+    try:
+        ax = plot_scores(history, title=title)
+    except (ValueError, TypeError, KeyError) as e:
+        raise UserError(f"checkpoint: {args.checkpoint} has a history that cannot be plotted ({e})") from None
+    _save_figure(ax, out)
+    _print(f"saved {out}: {len(history)} epochs, epoch {meta.get('epoch', '?')} kept")
     return 0
 
 
@@ -372,6 +390,23 @@ def _fraction(text):
     return value
 
 
+def _plot_commands(sub):
+    """nprnn plot hidden --checkpoint M SENTENCE | plot scores --checkpoint M: figures from a checkpoint."""
+    p = sub.add_parser("plot", help="figures from a checkpoint: plot hidden (the encoder's states per token), "
+                                    "plot scores (validation scores per epoch)")
+    kinds = p.add_subparsers(dest="what", metavar="WHAT", parser_class=Parser, required=True)
+    h = kinds.add_parser("hidden", help="the encoder's hidden state at every timestep of a sentence")
+    h.add_argument("--checkpoint", required=True, metavar="PATH")
+    h.add_argument("sentence", metavar="SENTENCE", help="the source sentence to encode")
+    h.add_argument("--out", metavar="FILE", help="image to write: .png, .pdf or .svg (default hidden_states.png)")
+    h.add_argument("--max-units", type=positive_int, default=64, help="draw at most this many units (default 64)")
+    sc = kinds.add_parser("scores", help="validation BLEU, chrF and exact match per epoch, the kept epoch marked")
+    sc.add_argument("--checkpoint", required=True, metavar="PATH")
+    sc.add_argument("--out", metavar="FILE", help="image to write: .png, .pdf or .svg (default scores.png)")
+    for parser in (h, sc):
+        parser.set_defaults(func=cmd_plot)
+
+
 def _torch_commands(sub):
     """nprnn export and nprnn import: to PyTorch and back."""
     p = sub.add_parser("export", help="write a checkpoint as a PyTorch state dict (.pt; needs nprnn[torch])")
@@ -423,13 +458,7 @@ def build_parser():
     _corpus_flags(p)
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("plot", help="figures from a checkpoint: plot hidden ... (the encoder's states per token)")
-    p.add_argument("what", choices=["hidden"], help="hidden: the encoder's hidden state at every timestep")
-    p.add_argument("--checkpoint", required=True, metavar="PATH")
-    p.add_argument("sentence", metavar="SENTENCE", help="the source sentence to encode")
-    p.add_argument("--out", metavar="FILE", help="image to write: .png, .pdf or .svg (default hidden_states.png)")
-    p.add_argument("--max-units", type=positive_int, default=64, help="draw at most this many units (default 64)")
-    p.set_defaults(func=cmd_plot)
+    _plot_commands(sub)  # nprnn plot hidden | scores
 
     _torch_commands(sub)
     from .exercises.cli import register as register_exercises

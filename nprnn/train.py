@@ -159,9 +159,9 @@ def fit(translator, train_pairs, valid_pairs, *, rng=None, checkpoint=None, meta
     deadline = start + config.time_limit if config.time_limit else None
     valid_pairs = _first_sources(valid_pairs, config.valid_sentences)
 
-    def save(record):  # the weights now in the model, as `record`'s epoch; no timings, so one seed, one file
-        history_without_timings = [{k: v for k, v in r.items() if k != "seconds"} for r in history[:record["epoch"]]]
-        translator.save(checkpoint, {**(meta or {}), "history": history_without_timings, "epoch": record["epoch"]})
+    def save(record, epochs=None):  # the model's weights as `record`'s epoch's, with the first `epochs` records
+        translator.save(checkpoint, {**(meta or {}), "history": _untimed(history[: epochs or record["epoch"]]),
+                                     "epoch": record["epoch"]})
         return record
 
     def restore():  # the best weights so far back into the model, in evaluation mode
@@ -191,11 +191,9 @@ def fit(translator, train_pairs, valid_pairs, *, rng=None, checkpoint=None, meta
             if progress is not None and hasattr(progress, "done"):
                 progress.done()
             log(_progress_line(record, config.epochs, time.perf_counter() - start, improved))
-            if not finished:
-                log(f"stopping: the time limit of {config.time_limit:g} s is reached")
-                break
-            if stale >= config.patience:
-                log(f"stopping early: no improvement in {config.patience} epochs")
+            stop = _stop_reason(finished, stale, config)
+            if stop:
+                log(stop)
                 break
     except KeyboardInterrupt:
         restore()
@@ -206,7 +204,23 @@ def fit(translator, train_pairs, valid_pairs, *, rng=None, checkpoint=None, meta
                 raise TrainingInterrupted(history, saved) from None
         raise TrainingInterrupted(history, saved if checkpoint is not None else best) from None
     restore()
+    if saved is not None and saved is not history[-1]:  # the kept weights again, with the whole run's history
+        save(saved, len(history))
     return history
+
+
+def _stop_reason(finished, stale, config):
+    """Why training stops after this epoch (the line to print), or None to go on."""
+    if not finished:
+        return f"stopping: the time limit of {config.time_limit:g} s is reached"
+    if stale >= config.patience:
+        return f"stopping early: no improvement in {config.patience} epochs"
+    return None
+
+
+def _untimed(history):
+    """The history records without their timings: one seed, one checkpoint, bit for bit."""
+    return [{k: v for k, v in r.items() if k != "seconds"} for r in history]
 
 
 def _first_sources(pairs, n):

@@ -156,6 +156,26 @@ def test_plot_hidden_command(tmp_path, corpus, capsys):
     assert out_png.stat().st_size > 5000
     code, _, err = run(["plot", "hidden", "--checkpoint", ckpt, "   "], capsys)
     assert code == 2 and "no tokens" in err
+    with pytest.raises(SystemExit) as exit_:  # argparse's own errors exit 2 from parse_args
+        run(["plot", "hidden", "--checkpoint", ckpt], capsys)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "required: SENTENCE" in err and err.count("\n") == 1
+
+
+def test_plot_scores_command(tmp_path, corpus, capsys):
+    ckpt = tmp_path / "m.npz"
+    assert run(["train", "--task", f"tsv:{corpus}", "--out", ckpt, *TINY], capsys)[0] == 0
+    epochs = len(load_checkpoint(ckpt)[3]["history"])
+    code, out, _ = run(["plot", "scores", "--checkpoint", ckpt, "--out", tmp_path / "s.png"], capsys)
+    assert code == 0 and out.startswith(f"saved {tmp_path / 's.png'}: {epochs} epochs, epoch ")
+    assert epochs == 2 and (tmp_path / "s.png").stat().st_size > 5000  # TINY trains 2 epochs; both are kept
+    with pytest.raises(SystemExit) as exit_:
+        run(["plot", "scores", "--checkpoint", ckpt, "a sentence"], capsys)
+    assert exit_.value.code == 2 and "unrecognized arguments: a sentence" in capsys.readouterr().err
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine")
+    code, _, err = run(["plot", "scores", "--checkpoint", ckpt, "--out", notes], capsys)
+    assert code == 2 and notes.read_text() == "mine"
 
 
 def test_model_options_and_beam_search_from_the_command(tmp_path, corpus, capsys):

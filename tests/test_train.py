@@ -58,3 +58,30 @@ def test_scheduled_sampling_and_training_flag_reach_the_model(monkeypatch):
 def test_bad_lr_decay_is_refused_before_training(bad):
     with pytest.raises(ValueError, match=r"lr_decay must be a number in \(0, 1\]"):
         fit(tiny_translator(), PAIRS, PAIRS, epochs=1, lr_decay=bad, log=lambda *a: None)
+
+
+def test_the_checkpoint_keeps_the_best_weights_and_the_whole_runs_history(tmp_path, monkeypatch):
+    """Epoch 1 scores best and epochs 2 and 3 worse: the file holds epoch 1's weights, and (once
+    training ends) the history of all three epochs, for `nprnn plot scores`."""
+    from nprnn.checkpoint import load_checkpoint
+
+    scores = iter([0.9, 0.5, 0.4])
+    real_validate = nprnn.train._validate
+
+    def scripted(*args):
+        record = real_validate(*args)
+        record["valid_exact"] = next(scores)
+        if record["epoch"] == 1:
+            epoch_one.update(translator.model.state_dict())
+        return record
+
+    translator, epoch_one = tiny_translator(), {}
+    monkeypatch.setattr(nprnn.train, "_validate", scripted)
+    history = fit(translator, PAIRS, PAIRS, checkpoint=tmp_path / "m.npz", epochs=3, batch_size=2, lr=0.05,
+                  patience=10, rng=0, log=lambda *a: None)
+    model, _, _, meta = load_checkpoint(tmp_path / "m.npz")
+    assert meta["epoch"] == 1 and [r["epoch"] for r in meta["history"]] == [1, 2, 3]
+    assert [r["valid_exact"] for r in meta["history"]] == [r["valid_exact"] for r in history] == [0.9, 0.5, 0.4]
+    for k, v in epoch_one.items():  # in the file, and in the model in memory once fit returns
+        np.testing.assert_array_equal(model.state_dict()[k], v)
+        np.testing.assert_array_equal(translator.model.state_dict()[k], v)
