@@ -11,15 +11,26 @@ shape against those the configuration implies (`state_shapes`), its dtype and th
 finite; then that the model fits in memory. Only then is the model made. Anything else is
 refused with a one-line `CheckpointError`.
 
+Each zip entry is read only after its header is checked, and only if nprnn needs it (an entry
+it does not know is never read): a weight's shape must be the one the configuration implies,
+a text (configuration, metadata, vocabularies) one JSON text of at most MAX_TEXT characters
+nested at most MAX_DEPTH levels deep, and no entry may claim more bytes than the file's own
+(a deflated entry: DEFLATE_RATIO times its own). So a small crafted file (a "zip bomb") never
+makes loading allocate much; an encrypted entry, or one compressed other than by deflate, is
+refused. `save_checkpoint` refuses to write what loading would refuse.
+
 The file is written atomically (files.atomic_write): an interrupted save leaves the previous
 checkpoint whole. A checkpoint with a NaN or infinite weight is never written. Its zip entries
 carry a fixed date, so the same training run gives the same bytes.
 
 Imports: files, cells, config, encoder (the layers' names), seq2seq, data.vocab.
 """
+import contextlib
 import io
 import json
+import os
 import zipfile
+import zlib
 from dataclasses import fields
 from pathlib import Path
 
@@ -33,6 +44,12 @@ from .files import FileProblem, atomic_write, check_output_path
 from .seq2seq import Seq2Seq
 
 FORMAT = "nprnn-checkpoint/2"  # 2: weights in PyTorch's names and layouts, text as JSON
+MAX_TEXT = 2**24  # characters in one JSON text (64 MiB as read): a million-word vocabulary takes about 12 million
+MAX_DEPTH = 32  # levels of JSON nesting read; what nprnn writes nests at most 5
+DEFLATE_RATIO = 1032  # deflate's largest ratio: a deflated entry inflates to at most this many times its size
+# what reading a crafted or damaged zip entry may raise (RuntimeError: an encrypted entry; zlib.error: bad deflate data)
+ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, ValueError, EOFError, OSError, KeyError,
+              RuntimeError, NotImplementedError)
 
 
 class CheckpointError(ValueError):
@@ -46,14 +63,18 @@ def save_checkpoint(path, model, src_vocab, tgt_vocab, meta=None):
     for name, value in state.items():
         if not np.isfinite(value).all():
             raise CheckpointError(f"refusing to write {path}: the weight {name} holds NaN or inf")
-    arrays = {
-        "format": np.array(FORMAT),
-        "config": np.array(json.dumps(model.config.to_dict(), sort_keys=True)),
-        "meta": np.array(json.dumps(meta or {}, sort_keys=True)),
-        "src_vocab": np.array(json.dumps(src_vocab.tokens)),
-        "tgt_vocab": np.array(json.dumps(tgt_vocab.tokens)),
-        **{f"param/{name}": value for name, value in state.items()},
-    }
+    if _too_deep(meta or {}):  # before json.dumps, which recurses once a level
+        raise CheckpointError(f"refusing to write {path}: its meta nests more than {MAX_DEPTH} levels deep, "
+                              f"more than nprnn reads")
+    texts = {"config": json.dumps(model.config.to_dict(), sort_keys=True),
+             "meta": json.dumps(meta or {}, sort_keys=True),
+             "src_vocab": json.dumps(src_vocab.tokens), "tgt_vocab": json.dumps(tgt_vocab.tokens)}
+    for name, text in texts.items():
+        if len(text) > MAX_TEXT:
+            raise CheckpointError(f"refusing to write {path}: its {name} is {len(text):,} characters of JSON, "
+                                  f"more than the {MAX_TEXT:,} nprnn reads")
+    arrays = {"format": np.array(FORMAT), **{name: np.array(text) for name, text in texts.items()},
+              **{f"param/{name}": value for name, value in state.items()}}
 
     def write(f):
         with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as zf:
@@ -71,13 +92,9 @@ def save_checkpoint(path, model, src_vocab, tgt_vocab, meta=None):
 def is_checkpoint(path):
     """True if `path` is a zip file holding nprnn's checkpoint marker (of any version)."""
     try:
-        with zipfile.ZipFile(path) as zf:
-            info = zf.getinfo("format.npy")
-            if info.file_size > 4096:
-                return False
-            with zf.open(info) as f:
-                return str(np.lib.format.read_array(f, allow_pickle=False)).startswith("nprnn-checkpoint/")
-    except (OSError, zipfile.BadZipFile, KeyError, EOFError, ValueError):
+        with _open(path) as zf:
+            return _marker(zf, path).startswith("nprnn-checkpoint/")
+    except CheckpointError:  # every error of reading a zip or an .npy header is one
         return False
 
 
@@ -89,47 +106,110 @@ def check_checkpoint_path(path):
         raise CheckpointError(str(e)) from None
 
 
-def _read_array(zf, info, path):
-    """One .npy entry, its header checked against its size before any allocation."""
-    with zf.open(info) as f:
+def _open(path):
+    """The zip file at `path`, open (its directory read, no entry yet); CheckpointError otherwise."""
+    try:
+        return zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise CheckpointError(f"{path} is not an nprnn checkpoint (not an .npz file)") from None
+    except ZIP_ERRORS as e:
+        raise CheckpointError(f"{path} is truncated or damaged ({type(e).__name__})") from None
+
+
+@contextlib.contextmanager
+def _entry(zf, info, path):
+    """The entry `info` open for reading if it is stored or deflated, not encrypted, and no
+    larger than the file; any error in reading it is a one-line CheckpointError naming it."""
+    if info.flag_bits & 0x1:  # bit 0 of a zip entry's flags: encrypted (zipfile would want a password)
+        raise CheckpointError(f"{path}: {info.filename} is encrypted; nprnn never writes encrypted entries")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise CheckpointError(f"{path}: {info.filename} is compressed with zip method {info.compress_type}; "
+                              f"nprnn reads only stored or deflated entries")
+    if info.compress_size > os.fstat(zf.fp.fileno()).st_size:  # the zip's own size: no entry's bytes are more
+        raise CheckpointError(f"{path}: {info.filename} claims {info.compress_size:,} bytes, more than the file holds")
+    try:
+        with zf.open(info) as f:
+            yield f
+    except CheckpointError:
+        raise
+    except ZIP_ERRORS as e:
+        raise CheckpointError(f"{path} is truncated or damaged ({info.filename}: {type(e).__name__})") from None
+
+
+def _header(zf, info, path):
+    """(shape, dtype) of an .npy entry from its header alone, nothing allocated for its data:
+    a version nprnn writes, real floats or text (never pickled objects), and a size the entry's
+    bytes can hold (a deflated entry inflates at most DEFLATE_RATIO times)."""
+    with _entry(zf, info, path) as f:
         version = np.lib.format.read_magic(f)
         if version not in ((1, 0), (2, 0)):
             raise CheckpointError(f"{path}: {info.filename} is an .npy file of version {version}, which nprnn never writes")
         read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
         shape, _, dtype = read_header(f)
-        if dtype.hasobject:
-            raise CheckpointError(f"{path} holds pickled objects, which nprnn never loads")
-        if dtype.kind not in "fU":
-            raise CheckpointError(f"{path}: {info.filename} has dtype {dtype}; nprnn writes only real floats and text")
-        if int(np.prod(shape, dtype=np.float64)) * dtype.itemsize > info.file_size:
-            raise CheckpointError(f"{path}: {info.filename} claims shape {shape}, more than the file holds")
-    with zf.open(info) as f:
-        return np.lib.format.read_array(f, allow_pickle=False)
+    if dtype.hasobject:
+        raise CheckpointError(f"{path} holds pickled objects, which nprnn never loads")
+    if dtype.kind not in "fU":
+        raise CheckpointError(f"{path}: {info.filename} has dtype {dtype}; nprnn writes only real floats and text")
+    stored = info.compress_type == zipfile.ZIP_STORED
+    holds = min(info.file_size, info.compress_size * (1 if stored else DEFLATE_RATIO))
+    if np.prod(shape, dtype=np.float64) * dtype.itemsize > holds:
+        raise CheckpointError(f"{path}: {info.filename} claims shape {shape}, more than the file holds")
+    return shape, dtype
 
 
-def _read_entries(path):
-    """{name: array} of every entry, after the marker is found; CheckpointError otherwise."""
+def _array(zf, info, path, shape, dtype):
+    """The array of an entry whose header `_header` found to be (`shape`, `dtype`)."""
+    with _entry(zf, info, path) as f:
+        a = np.lib.format.read_array(f, allow_pickle=False)
+    if a.shape != shape or a.dtype != dtype:  # only if the file was rewritten in place meanwhile
+        raise CheckpointError(f"{path} changed while it was read ({info.filename})")
+    return a
+
+
+def _marker(zf, path):
+    """The text of the zip's format.npy if it is a short text, as nprnn's marker is; "" otherwise."""
     try:
-        with zipfile.ZipFile(path) as zf:
-            infos = {info.filename[:-4]: info for info in zf.infolist() if info.filename.endswith(".npy")}
-            if "format" not in infos or str(_read_array(zf, infos["format"], path)) != FORMAT:
-                raise CheckpointError(f"{path} is not an nprnn checkpoint (no '{FORMAT}' marker)")
-            return {name: _read_array(zf, info, path) for name, info in infos.items()}
-    except CheckpointError:
-        raise
-    except zipfile.BadZipFile:
-        raise CheckpointError(f"{path} is not an nprnn checkpoint (not an .npz file)") from None
-    except (ValueError, EOFError, OSError, KeyError, zipfile.LargeZipFile, NotImplementedError) as e:
-        raise CheckpointError(f"{path} is truncated or damaged ({type(e).__name__})") from None
-
-
-def _json(entries, name, kind, path):
-    try:
-        value = json.loads(str(entries[name]))
+        info = zf.getinfo("format.npy")
     except KeyError:
-        raise CheckpointError(f"{path} has no {name}") from None
-    except (ValueError, TypeError):
+        return ""
+    shape, dtype = _header(zf, info, path)
+    if shape != () or dtype.kind != "U" or dtype.itemsize > 4 * 64:  # 4 bytes a character
+        return ""
+    return str(_array(zf, info, path, shape, dtype))
+
+
+def _too_deep(value):
+    """Whether JSON `value` nests lists and objects more than MAX_DEPTH levels deep (walked
+    without recursion, so that any depth is measured)."""
+    stack = [(value, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (list, dict)):
+            if depth > MAX_DEPTH:
+                return True
+            stack.extend((v, depth + 1) for v in (value.values() if isinstance(value, dict) else value))
+    return False
+
+
+def _json(zf, infos, name, kind, path):
+    """The JSON value of the text entry `name`, of type `kind`: its header says it is one text
+    of at most MAX_TEXT characters before it is read, and it nests at most MAX_DEPTH levels."""
+    if name not in infos:
+        raise CheckpointError(f"{path} has no {name}")
+    shape, dtype = _header(zf, infos[name], path)
+    if shape != () or dtype.kind != "U" or dtype.itemsize > 4 * MAX_TEXT:  # 4 bytes a character
+        raise CheckpointError(f"{path}: {name} must be one JSON text of at most {MAX_TEXT:,} characters, "
+                              f"got an array of shape {shape} and dtype {dtype}")
+    text = str(_array(zf, infos[name], path, shape, dtype))
+    try:
+        value = json.loads(text)
+        deep = _too_deep(value)
+    except RecursionError:  # json.loads recurses once a level: the text is nested far deeper than MAX_DEPTH
+        deep = True
+    except ValueError:
         raise CheckpointError(f"{path}: {name} is not JSON text") from None
+    if deep:
+        raise CheckpointError(f"{path}: {name} nests JSON more than {MAX_DEPTH} levels deep, more than nprnn reads")
     if not isinstance(value, kind):
         raise CheckpointError(f"{path}: {name} must be a JSON {kind.__name__}, got {type(value).__name__}")
     return value
@@ -199,39 +279,45 @@ def state_shapes(config):
     return shapes
 
 
-def _check_weights(config, state, path):
-    """Every weight's name, shape, dtype and finiteness against what `config` implies, from
-    the stored headers and arrays alone: nothing of the model's size is allocated before."""
+def _check_weights(config, params, zf, path):
+    """{name: (shape, dtype)} of every weight, its name, shape and dtype checked against what
+    `config` implies from the stored headers alone: nothing of the model's size is allocated."""
     cells_per_layer = (2 if config.bidirectional else 1) + 1  # the encoder's (each direction) and the decoder's
-    if 4 * cells_per_layer * config.num_layers > len(state):  # 4 weights a cell: refuse before listing them all
+    if 4 * cells_per_layer * config.num_layers > len(params):  # 4 weights a cell: refuse before listing them all
         raise CheckpointError(f"{path} is inconsistent: its configuration says num_layers {config.num_layers}, "
-                              f"more than its {len(state)} weights can hold")
+                              f"more than its {len(params)} weights can hold")
     shapes = state_shapes(config)
-    missing, unexpected = set(shapes) - set(state), set(state) - set(shapes)
+    missing, unexpected = set(shapes) - set(params), set(params) - set(shapes)
     if missing or unexpected:
         raise CheckpointError(f"{path} is inconsistent with its configuration: weights missing: "
                               f"{_names(missing) or 'none'}; weights the model has no place for: "
                               f"{_names(unexpected) or 'none'}")
+    headers = {}
     for name, shape in shapes.items():
-        if state[name].shape != shape:
+        headers[name] = got, dtype = _header(zf, params[name], path)
+        if got != shape:
             raise CheckpointError(f"{path} is inconsistent: its configuration makes the weight {name} of shape "
-                                  f"{shape}, but it holds {state[name].shape}")
-    for name, a in state.items():
-        if a.dtype != np.dtype(config.dtype) or not np.isfinite(a).all():
-            raise CheckpointError(f"{path}: the weight {name} must be finite {config.dtype}, "
-                                  f"got dtype {a.dtype}{'' if a.dtype.kind != 'f' else ' with NaN or inf'}")
+                                  f"{shape}, but it holds {got}")
+        if dtype != np.dtype(config.dtype):
+            raise CheckpointError(f"{path}: the weight {name} must be finite {config.dtype}, got dtype {dtype}")
+    return headers
 
 
-def _make_model(fields_given, entries, path):
+def _make_model(fields_given, zf, infos, path):
     """The model of the checkpoint's configuration with its weights, every one checked against
-    the configuration (and the model's size against memory) before the model is allocated."""
+    the configuration (and the model's size against memory) before any weight is read."""
     config = _config(fields_given, path)
-    state = {name[len("param/"):]: a for name, a in entries.items() if name.startswith("param/")}
-    _check_weights(config, state, path)
+    params = {name[len("param/"):]: info for name, info in infos.items() if name.startswith("param/")}
+    headers = _check_weights(config, params, zf, path)
     try:
         config.check_fits_in_memory()
     except ValueError as e:
         raise CheckpointError(f"{path} has a bad configuration: {e}") from None
+    state = {}
+    for name, (shape, dtype) in headers.items():
+        state[name] = _array(zf, params[name], path, shape, dtype)
+        if not np.isfinite(state[name]).all():
+            raise CheckpointError(f"{path}: the weight {name} must be finite {config.dtype}, got NaN or inf")
     model = Seq2Seq.from_config(config)
     try:
         model.load_state_dict(state)
@@ -240,29 +326,35 @@ def _make_model(fields_given, entries, path):
     return model
 
 
+def _vocab(zf, infos, name, path):
+    """The `Vocab` of the text entry `name`: a JSON list of strings, checked by `Vocab`."""
+    tokens = _json(zf, infos, name, list, path)
+    if not all(isinstance(t, str) for t in tokens):
+        raise CheckpointError(f"{path}: {name} must be a list of strings")
+    try:
+        return Vocab(tokens)
+    except ValueError as e:
+        raise CheckpointError(f"{path}: {name}: {e}") from None
+
+
 def load_checkpoint(path):
     """(model, src_vocab, tgt_vocab, meta) from a file written by `save_checkpoint`; the model
-    is in evaluation mode."""
+    is in evaluation mode. Each entry is read only when its header has been checked."""
     path = Path(path)
     if not path.exists():
         raise CheckpointError(f"no such checkpoint: {path}")
     if not path.is_file():
         raise CheckpointError(f"{path} is not a file")
-    entries = _read_entries(path)
-    config = _json(entries, "config", dict, path)
-    meta = _check_meta(_json(entries, "meta", dict, path), path)
-    vocabs = []
-    for name in ("src_vocab", "tgt_vocab"):
-        tokens = _json(entries, name, list, path)
-        if not all(isinstance(t, str) for t in tokens):
-            raise CheckpointError(f"{path}: {name} must be a list of strings")
-        try:
-            vocabs.append(Vocab(tokens))
-        except ValueError as e:
-            raise CheckpointError(f"{path}: {name}: {e}") from None
-    sizes = (config.get("src_vocab_size"), config.get("tgt_vocab_size"))
-    if sizes != (len(vocabs[0]), len(vocabs[1])):
-        raise CheckpointError(f"{path} is inconsistent: vocabularies of {len(vocabs[0])} and {len(vocabs[1])} "
-                              f"tokens, but the configuration says {sizes[0]} and {sizes[1]}")
-    model = _make_model(config, entries, path)
+    with _open(path) as zf:
+        if _marker(zf, path) != FORMAT:
+            raise CheckpointError(f"{path} is not an nprnn checkpoint (no '{FORMAT}' marker)")
+        infos = {info.filename[:-4]: info for info in zf.infolist() if info.filename.endswith(".npy")}
+        config = _json(zf, infos, "config", dict, path)
+        meta = _check_meta(_json(zf, infos, "meta", dict, path), path)
+        vocabs = [_vocab(zf, infos, name, path) for name in ("src_vocab", "tgt_vocab")]
+        sizes = (config.get("src_vocab_size"), config.get("tgt_vocab_size"))
+        if sizes != (len(vocabs[0]), len(vocabs[1])):
+            raise CheckpointError(f"{path} is inconsistent: vocabularies of {len(vocabs[0])} and {len(vocabs[1])} "
+                                  f"tokens, but the configuration says {sizes[0]} and {sizes[1]}")
+        model = _make_model(config, zf, infos, path)
     return model.eval(), vocabs[0], vocabs[1], meta

@@ -125,3 +125,25 @@ def test_refuses_a_weight_whose_shape_the_config_does_not_imply(tmp_path):
             zout.writestr(item, data)
     with pytest.raises(CheckpointError, match=r"inconsistent.*encoder.cell.weight_hh of shape \(12, 4\).*\(12, 5\)"):
         load_checkpoint(bad)
+
+
+def test_save_refuses_what_load_would_refuse(tmp_path, monkeypatch):
+    """nprnn writes no checkpoint it would not read: JSON nested at most MAX_DEPTH levels deep
+    (the deepest is saved and loaded), texts of at most MAX_TEXT characters."""
+    import nprnn.checkpoint
+
+    model, src, tgt = small()
+    deepest = nested = []
+    for _ in range(nprnn.checkpoint.MAX_DEPTH - 2):  # with meta's own object: MAX_DEPTH levels
+        nested.append([])
+        nested = nested[0]
+    path = save_checkpoint(tmp_path / "m.npz", model, src, tgt, {"deep": deepest})
+    assert load_checkpoint(path)[3] == {"deep": deepest}
+    before = path.read_bytes()
+    nested.append([])
+    with pytest.raises(CheckpointError, match="meta nests more than 32 levels deep"):
+        save_checkpoint(path, model, src, tgt, {"deep": deepest})
+    monkeypatch.setattr(nprnn.checkpoint, "MAX_TEXT", 20)
+    with pytest.raises(CheckpointError, match=r"its config is \d+ characters of JSON, more than the 20 nprnn reads"):
+        save_checkpoint(path, model, src, tgt, {})
+    assert path.read_bytes() == before

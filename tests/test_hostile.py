@@ -1264,16 +1264,15 @@ def test_foreign_npz_files_are_not_nprnn_checkpoints(tmp_path, capsys):  # guard
         one_line(err, "not an nprnn checkpoint")
 
 
-@pytest.mark.xfail(strict=True, reason="bug: json.loads raises RecursionError on deeply nested JSON; "
-                                       "checkpoint._json catches only ValueError and TypeError")
+@pytest.mark.parametrize("depth", [33, 100_000])  # one level more than nprnn reads; more than Python's stack
 @pytest.mark.parametrize("name", ["config", "meta", "src_vocab"])
-def test_deeply_nested_json_is_refused(tmp_path, good, name):
+def test_deeply_nested_json_is_refused(tmp_path, good, name, depth):
     _, entries = good
     bad = tmp_path / "nested.npz"
-    write_entries(bad, with_json(entries, name, "[" * 100_000 + "]" * 100_000))
+    write_entries(bad, with_json(entries, name, "[" * depth + "]" * depth))
     from nprnn.checkpoint import CheckpointError, load_checkpoint
 
-    with pytest.raises(CheckpointError):
+    with pytest.raises(CheckpointError, match=f"{name} nests JSON more than 32 levels"):
         load_checkpoint(bad)
 
 
@@ -1286,19 +1285,15 @@ def _with_encrypted_flag(path):
     return path
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a zip whose entry is marked encrypted makes zipfile raise "
-                                       "RuntimeError, which load_checkpoint does not catch: a traceback")
 def test_an_encrypted_zip_is_refused_in_one_line(tmp_path, good, capsys):
     bad = tmp_path / "enc.npz"
     bad.write_bytes(good[0].read_bytes())
     _with_encrypted_flag(bad)
     code, _, err = cli(capsys, "translate", "--checkpoint", bad, "one")
     assert code == 2
-    one_line(err, "enc.npz")
+    one_line(err, "enc.npz", "encrypted")
 
 
-@pytest.mark.xfail(strict=True, reason="bug: checkpoint.is_checkpoint (the --out check) lets zipfile's "
-                                       "RuntimeError for an encrypted entry escape: a traceback")
 def test_an_encrypted_zip_as_out_is_refused_in_one_line(tmp_path, good, corpus, capsys, monkeypatch):
     out = tmp_path / "enc.npz"
     out.write_bytes(good[0].read_bytes())
@@ -1311,8 +1306,6 @@ def test_an_encrypted_zip_as_out_is_refused_in_one_line(tmp_path, good, corpus, 
     assert out.read_bytes() == before
 
 
-@pytest.mark.xfail(strict=True, reason="bug: every .npy entry is read whole before it is checked: a 100 kB "
-                                       "checkpoint with one deflated entry of 100 MB of zeros allocates 100 MB")
 @pytest.mark.parametrize("name", ["param/decoder.out.bias.npy", "junk.npy"])
 def test_a_compressed_entry_is_not_inflated_before_it_is_checked(tmp_path, good, name):
     import tracemalloc
@@ -1343,6 +1336,95 @@ def test_a_compressed_entry_is_not_inflated_before_it_is_checked(tmp_path, good,
     finally:
         tracemalloc.stop()
     assert peak < 50 * 2**20, f"loading a {bad.stat().st_size:,}-byte file allocated {peak / 2**20:.0f} MB"
+
+
+def _recompressed(good, path, compression, changed=None):
+    """The checkpoint `good` rewritten with every entry compressed so (and `changed`, {name: bytes}, swapped in)."""
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(path, "w", compression=compression) as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename, (changed or {}).get(info.filename, zin.read(info)))
+    return path
+
+
+def test_a_deflated_checkpoint_loads(tmp_path, good, capsys):  # guard: the positive control of the next tests
+    path = _recompressed(good[0], tmp_path / "deflated.npz", zipfile.ZIP_DEFLATED)
+    code, out, err = cli(capsys, "translate", "--checkpoint", path, "one two")
+    assert code == 0 and err == "" and len(out_lines(out)) == 1
+
+
+def test_an_entry_compressed_other_than_by_deflate_is_refused_in_one_line(tmp_path, good, capsys):
+    bad = _recompressed(good[0], tmp_path / "bz.npz", zipfile.ZIP_BZIP2)
+    code, _, err = cli(capsys, "translate", "--checkpoint", bad, "one")
+    assert code == 2
+    one_line(err, "bz.npz", "format.npy", "compressed with zip method 12")
+    from nprnn.checkpoint import is_checkpoint
+
+    assert not is_checkpoint(bad)
+
+
+@pytest.mark.parametrize("name", ["format.npy", "meta.npy", "param/decoder.out.bias.npy"])
+def test_damaged_deflate_data_is_refused_in_one_line(tmp_path, good, capsys, name):
+    from nprnn.checkpoint import is_checkpoint
+
+    bad = _recompressed(good[0], tmp_path / "inflate.npz", zipfile.ZIP_DEFLATED)
+    with zipfile.ZipFile(bad) as zf:
+        info = zf.getinfo(name)
+    data = bytearray(bad.read_bytes())
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)  # the entry's deflated bytes
+    data[start:start + info.compress_size] = b"\xff" * info.compress_size  # not a deflate stream (zlib.error)
+    bad.write_bytes(bytes(data))
+    code, _, err = cli(capsys, "translate", "--checkpoint", bad, "one")
+    assert code == 2
+    one_line(err, "inflate.npz", "damaged", name)
+    assert is_checkpoint(bad) == (name != "format.npy")
+
+
+def test_a_huge_text_entry_is_refused_before_it_is_read(tmp_path, good):
+    import tracemalloc
+
+    from nprnn.checkpoint import MAX_TEXT, CheckpointError, load_checkpoint
+
+    _, entries = good
+    bad = tmp_path / "textbomb.npz"
+    chars = MAX_TEXT + 1
+    with zipfile.ZipFile(bad, "w") as zf:  # one text of MAX_TEXT + 1 characters, deflated to about 64 kB
+        for entry, data in entries.items():
+            if entry != "meta.npy":
+                zf.writestr(entry, data)
+        info = zipfile.ZipInfo("meta.npy")
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with zf.open(info, "w", force_zip64=True) as f:
+            header = io.BytesIO()
+            np.lib.format.write_array_header_1_0(header, {"descr": f"<U{chars}", "fortran_order": False, "shape": ()})
+            f.write(header.getvalue())
+            for at in range(0, chars, 2**20):
+                f.write("{".encode("utf-32-le") + "a".encode("utf-32-le") * (min(2**20, chars - at) - 1))
+    assert bad.stat().st_size < 1_000_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(CheckpointError, match=f"meta must be one JSON text of at most {MAX_TEXT:,} characters"):
+            load_checkpoint(bad)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 * 2**20, f"loading a {bad.stat().st_size:,}-byte file allocated {peak / 2**20:.0f} MB"
+
+
+def test_an_entry_claiming_more_bytes_than_the_file_is_refused(tmp_path, good):
+    from nprnn.checkpoint import CheckpointError, load_checkpoint
+
+    bad = tmp_path / "claims.npz"
+    bad.write_bytes(good[0].read_bytes())
+    data = bytearray(bad.read_bytes())
+    name = b"param/decoder.out.bias.npy"
+    at = data.find(b"PK\x01\x02")  # the central directory: a record of 46 bytes, then the name
+    while data[at + 46:at + 46 + len(name)] != name:
+        at = data.find(b"PK\x01\x02", at + 1)
+    data[at + 20:at + 28] = (2**31).to_bytes(4, "little") * 2  # its compressed and uncompressed sizes: 2 GB
+    bad.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match=r"claims\.npz: param/decoder\.out\.bias\.npy claims .* more than the "
+                                              r"file holds"):
+        load_checkpoint(bad)
 
 
 # ---- 12. a checkpoint is scored only on its own task --------------------------------------------------
