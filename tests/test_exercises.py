@@ -8,6 +8,7 @@ changed) and hold the grader to catching at least 90% of them.
 import argparse
 import ast
 import io
+import os
 import random
 import subprocess
 import sys
@@ -477,6 +478,29 @@ def test_start_writes_a_skeleton_and_refuses_to_overwrite_it(tmp_path, capsys, m
     assert "my work" in path.read_text()  # untouched
     assert main(["start", "lstm_step_backward", "--solution", "--force"]) == 0
     assert path.read_text() == solution_text(get("lstm_step_backward"))
+
+
+def test_start_and_check_print_any_path_in_one_line_without_a_traceback(tmp_path, capsys, monkeypatch):
+    """A file name's byte that is not UTF-8 is printed as its escape (capsys's stdout, like a
+    strict UTF-8 terminal's, cannot encode it), a line break in it as \\n: one line each."""
+    monkeypatch.chdir(tmp_path)
+    latin1, newline = os.fsdecode(b"caf\xe9.py"), "two\nlines.py"
+    for name, shown in ((latin1, "caf\\udce9.py"), (newline, "two\\nlines.py")):
+        assert main(["start", "bptt", "--out", name, "--solution"]) == 0
+        assert Path(name).read_text(encoding="utf-8") == solution_text(get("bptt"))
+        captured = capsys.readouterr()
+        assert captured.err == "" and captured.out.count("\n") == 1 and captured.out.count(shown) == 2, captured
+        assert main(["start", "bptt", "--out", name]) == 2  # it exists now
+        captured = capsys.readouterr()
+        assert captured.out == "" and captured.err.count("\n") == 1, captured
+        assert captured.err.startswith("nprnn exercise: error: ") and shown in captured.err and "--force" in captured.err
+        assert main(["check", name]) == 0
+        captured = capsys.readouterr()
+        assert captured.err == "" and captured.out.count("PASS") == captured.out.count("\n") > 0, captured
+        assert main(["check", "missing-" + name]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == "" and captured.err.count("\n") == 1, captured
+        assert f"no such file: missing-{shown}" in captured.err
 
 
 def test_start_of_an_unknown_exercise_lists_the_names(capsys):

@@ -7,12 +7,16 @@
 `register(subparsers)` adds it to an argparse subparsers object (nprnn/cli.py's);
 `add_actions(parser)` adds list, start and check to any parser (``python -m nprnn.exercises``).
 Every handler returns its exit status and prints its own one-line errors to stderr as
-``nprnn exercise: error: ...`` (exit status 2).
+``nprnn exercise: error: ...`` (exit status 2). What it prints, a path included, is written as
+nprnn's command prints (files.one_line, files.printable): a line break in a path as \\n, a byte
+of a file name that is not UTF-8 as its escape (\\udce9), never a UnicodeEncodeError.
 """
 import argparse
+import io
 import sys
 from pathlib import Path
 
+from ..files import one_line, printable
 from . import registry
 from .grader import check
 
@@ -26,15 +30,23 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+def _print(text, file=None):
+    """print(`text`) as one line, flushed, in what the stream can encode (see the module's doc)."""
+    stream = sys.stdout if file is None else file
+    if stream is None:  # no stdout or stderr at all (pythonw, a closed descriptor): nowhere to write
+        return
+    print(printable(one_line(text), stream), file=stream, flush=True)
+
+
 def _error(message):
-    print(f"{PROG}: error: {message}", file=sys.stderr)
+    _print(f"{PROG}: error: {message}", file=sys.stderr)
     return 2
 
 
 def cmd_list(args):
     width = max(len(n) for n in registry.names())
     for ex in registry.EXERCISES:
-        print(f"{ex.name:<{width}}  {ex.description}")
+        _print(f"{ex.name:<{width}}  {ex.description}")
     return 0
 
 
@@ -53,15 +65,21 @@ def cmd_start(args):
     except OSError as e:
         return _error(f"cannot write {out}: {e.strerror or e}")
     if args.solution:
-        print(f"wrote the solution of {ex.name} to {out}; grade it with: {PROG} check {out}")
+        _print(f"wrote the solution of {ex.name} to {out}; grade it with: {PROG} check {out}")
     else:
-        print(f"wrote {out}: write {', '.join(ex.todo)} in it (lesson: {ex.lesson}), "
-              f"then grade it with: {PROG} check {out}")
+        _print(f"wrote {out}: write {', '.join(ex.todo)} in it (lesson: {ex.lesson}), "
+               f"then grade it with: {PROG} check {out}")
     return 0
 
 
 def cmd_check(args):
-    return check(args.path)
+    out, err = io.StringIO(), io.StringIO()  # the grader prints all its lines at the end: held, then printed safely
+    code = check(args.path, out=out, err=err)
+    for line in out.getvalue().split("\n")[:-1]:  # a PASS or FAIL line each, the last ended by "\n"
+        _print(line)
+    if err.getvalue():  # its one error line, a line break in the path escaped
+        _print(err.getvalue().removesuffix("\n"), file=sys.stderr)
+    return code
 
 
 def add_actions(parser):
