@@ -344,8 +344,12 @@ def save_figure(ax_or_fig, path, dpi=110, quiet=False, show=None):
     show: also display the figure in the notebook's output before closing it; None (the
     default) does so exactly when running in a Jupyter kernel (`in_notebook`), so a lesson shows
     its figures inline in Jupyter and only writes them when run as a script. Never `plt.show()`."""
-    import matplotlib.pyplot as plt
+    import sys
     from pathlib import Path
+
+    import matplotlib.pyplot as plt
+
+    from .files import one_line, printable
 
     fig = ax_or_fig
     if isinstance(fig, (list, tuple, np.ndarray)):
@@ -358,8 +362,9 @@ def save_figure(ax_or_fig, path, dpi=110, quiet=False, show=None):
             _display(fig, path)
     finally:
         plt.close(fig)
-    if not quiet:
-        print(f"saved figure: {path}")
+    if not quiet and sys.stdout is not None:  # None: no stdout at all (pythonw), nowhere to print
+        # one line, as stdout can encode it: a path's line break as \n, a byte that is not UTF-8 as \udce9
+        print(printable(one_line(f"saved figure: {path}"), sys.stdout))
     return path
 
 

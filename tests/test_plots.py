@@ -205,3 +205,16 @@ def test_displaying_a_saved_figure_shows_the_file(tmp_path, monkeypatch):
     ax = plot_hidden_states(np.zeros((2, 2)), context=False)
     plots.save_figure(ax, tmp_path / "a.png", quiet=True, show=True)
     assert len(shown) == 1 and shown[0].data == (tmp_path / "a.png").read_bytes()
+
+
+def test_save_figure_prints_any_path_in_one_line_without_a_traceback(tmp_path, capsys):
+    """A file name's byte that is not UTF-8 is printed as its escape (capsys's stdout, like a
+    strict UTF-8 terminal's, cannot encode it), a line break in it as \\n."""
+    import os
+
+    from nprnn import plots
+
+    for name, shown in ((os.fsdecode(b"caf\xe9.png"), "caf\\udce9.png"), ("two\nlines.png", "two\\nlines.png")):
+        path = plots.save_figure(plot_hidden_states(np.zeros((2, 2)), context=False), tmp_path / name)
+        assert plots.is_image(path) and path.name == name
+        assert capsys.readouterr().out == f"saved figure: {tmp_path / shown}\n"
