@@ -125,10 +125,10 @@ def hangul_splits():
 # ---- the runs ----------------------------------------------------------------------------------
 
 
-def run(name, spec, settings, corpus_options, seed, log):
+def run(name, spec, settings, corpus_options, seed, log, out=None):
     task = load_task(spec, corpus_options)
     start = time.perf_counter()
-    translator, history, _ = train_task(task, seed=seed, log=log, **settings)
+    translator, history, _ = train_task(task, out=out, seed=seed, log=log, **settings)
     seconds = time.perf_counter() - start
     test = evaluate(translator, task.test)
     rate = sum(r["tokens"] for r in history) / sum(r["seconds"] for r in history)  # training steps only
@@ -154,6 +154,9 @@ def main():
     p.add_argument("--synthetic-hangul", action="store_true")
     p.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE", help="extra settings, e.g. hidden_size=384")
     p.add_argument("--quiet", action="store_true", help="no per-epoch lines")
+    p.add_argument("--out-dir", default="runs/real_corpus",
+                   help="where each run's checkpoint goes, RECIPE-DIRECTION.npz (default runs/real_corpus); "
+                        "`nprnn plot scores --checkpoint` draws its validation scores per epoch")
     args = p.parse_args()
     extra = {}
     for item in args.set:
@@ -175,7 +178,9 @@ def main():
             path = subset(args.corpus, args.lines, folder)
         for name in args.recipe or (["default", "word-baseline"] if args.synthetic_hangul else ["default"]):
             settings = {**RECIPES[name], "time_limit": args.time_limit, **extra}
-            test = run(name, f"tsv:{path}", settings, options, args.seed, log)
+            direction = "en-ko" if args.synthetic_hangul else "fr-en" if args.swap_columns else "en-fr"
+            out = Path(args.out_dir) / f"{name}-{direction}.npz"
+            test = run(name, f"tsv:{path}", settings, options, args.seed, log, out=out)
             show_samples(test)
 
 
