@@ -63,6 +63,14 @@ def save_checkpoint(path, model, src_vocab, tgt_vocab, meta=None):
     for name, value in state.items():
         if not np.isfinite(value).all():
             raise CheckpointError(f"refusing to write {path}: the weight {name} holds NaN or inf")
+    try:  # what loading checks, checked before writing: nprnn never saves what it would refuse to load
+        _check_meta(meta or {}, path)
+    except CheckpointError as e:
+        raise CheckpointError(f"refusing to write {e}") from None
+    sizes = (model.config.src_vocab_size, model.config.tgt_vocab_size)
+    if sizes != (len(src_vocab), len(tgt_vocab)):
+        raise CheckpointError(f"refusing to write {path}: vocabularies of {len(src_vocab)} and {len(tgt_vocab)} "
+                              f"tokens for a model of {sizes[0]} and {sizes[1]}")
     if _too_deep(meta or {}):  # before json.dumps, which recurses once a level
         raise CheckpointError(f"refusing to write {path}: its meta nests more than {MAX_DEPTH} levels deep, "
                               f"more than nprnn reads")

@@ -338,8 +338,11 @@ def _setting_type(f):
             return check_setting(f, value)
         except ValueError:
             interval = f.metadata["interval"]
-            expected = ("a positive integer" if f.metadata["kind"] == "int" else "a positive number"
-                        if interval == (0, math.inf, True, True) else f"a number in {describe_interval(interval)}")
+            if f.metadata["kind"] == "int":
+                expected = "a positive integer" + (f" up to {interval[1]}" if interval else "")
+            else:
+                expected = ("a positive number" if interval == (0, math.inf, True, True)
+                            else f"a number in {describe_interval(interval)}")
             raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
 
     return parse

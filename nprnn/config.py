@@ -41,8 +41,9 @@ def check_setting(f, value):
     """`value` checked against the field `f`'s metadata, or a ValueError/TypeError naming it."""
     m = f.metadata
     if m["kind"] == "int":
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(f"{f.name} must be a positive int, got {value!r}")
+        high = m["interval"][1] if m["interval"] else math.inf  # ints may have a ceiling: (1, high, False, False)
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 1 <= value <= high:
+            raise ValueError(f"{f.name} must be a positive int{'' if high == math.inf else f' up to {high}'}, got {value!r}")
         value = int(value)
     elif m["kind"] == "float":
         low, high, low_open, high_open = m["interval"]
@@ -153,9 +154,9 @@ class TrainConfig:
                                      interval=(0, 1, False, False))
     tokenizer: str = _option("word", "how text becomes tokens: words and punctuation, characters, or byte-pair "
                                       "subwords learned from the training side", "choice", choices=("word", "char", "bpe"))
-    vocab_size: int = _option(8000, "BPE: symbols of each side's vocabulary (its alphabet and merges)", "int")
+    vocab_size: int = _option(8000, "BPE: at most this many symbols on each side, its alphabet and merges (fewer when no pair of symbols occurs twice)", "int")
     min_freq: int = _option(1, "tokens seen fewer times in training become <unk>", "int")
-    max_len: int = _option(50, "longest translation, in tokens", "int")
+    max_len: int = _option(50, "longest translation, in tokens", "int", interval=(1, 10_000, False, False))
     label_smoothing: float = _option(0.0, "the target's probability spread over the vocabulary (Szegedy et al. 2016)",
                                      "float", interval=(0, 1, False, True))
     time_limit: float = _option(0.0, "stop training after this many seconds, keeping the best (0: no limit)", "float",
@@ -188,6 +189,6 @@ def options_table():
             elif m["kind"] == "float":
                 flag += f" X in {describe_interval(m['interval'])}"
             else:
-                flag += " N"
+                flag += " N" + (f" in 1..{m['interval'][1]}" if m["interval"] else "")
             rows.append(f"| `{flag}` | `{f.name}` | `{f.default}` | {m['help'].replace('<', '&lt;')} |")
     return "\n".join(rows)

@@ -147,3 +147,26 @@ def test_save_refuses_what_load_would_refuse(tmp_path, monkeypatch):
     with pytest.raises(CheckpointError, match=r"its config is \d+ characters of JSON, more than the 20 nprnn reads"):
         save_checkpoint(path, model, src, tgt, {})
     assert path.read_bytes() == before
+
+
+def test_save_refuses_metadata_and_vocabularies_that_load_would_refuse(tmp_path):
+    model, src, tgt = small()
+    path = save_checkpoint(tmp_path / "m.npz", model, src, tgt, {"max_len": 10_000})
+    assert load_checkpoint(path)[3] == {"max_len": 10_000}
+    before = path.read_bytes()
+    with pytest.raises(CheckpointError, match=r"refusing to write .*max_len.* an int in 1\.\.10000"):
+        save_checkpoint(path, model, src, tgt, {"max_len": 20_000})
+    with pytest.raises(CheckpointError, match="refusing to write .*vocabularies of 8 and 8 tokens for a model of 8 and 7"):
+        save_checkpoint(path, model, src, Vocab(tgt.tokens + ["extra"]), {})
+    assert path.read_bytes() == before
+
+
+def test_a_max_len_no_checkpoint_could_hold_is_refused_before_training(capsys):
+    from nprnn.cli import main
+    from nprnn.config import TrainConfig
+
+    with pytest.raises(ValueError, match="max_len must be a positive int up to 10000, got 20000"):
+        TrainConfig(max_len=20_000)
+    with pytest.raises(SystemExit):
+        main(["train", "--task", "reverse", "--out", "never.npz", "--max-len", "20000"])
+    assert "--max-len: expected a positive integer up to 10000, got '20000'" in capsys.readouterr().err

@@ -211,7 +211,8 @@ class BPETokenizer(Tokenizer):
     symbol of its own at first ('▁low' -> ▁ l o w), so merges can glue it on ('▁low').
     Then repeat: count adjacent symbol pairs, each weighted by its word's frequency; merge the
     most frequent pair into one new symbol everywhere (ties: the smallest pair (a, b) in
-    Python's string order); until alphabet + merges = vocab_size, or no pair is left.
+    Python's string order); until alphabet + merges = vocab_size, or until no pair occurs
+    MIN_PAIR_COUNT (2) times.
     Merges never cross word tokens, so no symbol holds a space except a leading "▁".
 
     Encoding a word replays the merges by rank: merge the adjacent pair learned earliest,
