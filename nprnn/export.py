@@ -168,12 +168,21 @@ def read_state_dict(path, name="path"):
             state = payload["state_dict"]
         except (KeyError, TypeError, ValueError) as e:
             raise ValueError(f"{name}: {path} is a damaged nprnn state dict ({type(e).__name__}: {e})") from None
+        vocabs = {k: payload.get(k) for k in ("src_vocab", "tgt_vocab")}
+        if not (isinstance(config, dict) and isinstance(meta, dict)) or not all(
+                v is None or (isinstance(v, list) and all(isinstance(t, str) for t in v)) for v in vocabs.values()):
+            raise ValueError(f"{name}: {path} is a damaged nprnn state dict (its config and meta must be JSON "
+                             f"objects, its vocabularies lists of strings)")
     else:
-        config, meta, state = None, {}, payload
+        config, meta, state, vocabs = None, {}, payload, {"src_vocab": None, "tgt_vocab": None}
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise ValueError(f"{name}: {path} is not a state dict (a dict of tensors)")
-    arrays = {k: v.detach().cpu().numpy() for k, v in state.items()}
-    vocabs = {k: payload.get(k) if config is not None else None for k in ("src_vocab", "tgt_vocab")}
+    odd = [f"{k} ({v.dtype})" for k, v in state.items() if not v.is_floating_point()]
+    if odd:
+        raise ValueError(f"{name}: {path} holds tensors that are not floating point: {', '.join(odd[:3])}")
+    # float16 and bfloat16 (mixed-precision training on a GPU) have no NumPy twin: read them as float32
+    arrays = {k: (v.float() if v.dtype in (torch.float16, torch.bfloat16) else v).detach().cpu().numpy()
+              for k, v in state.items()}
     return dict(config=config, state_dict=arrays, meta=meta, **vocabs)
 
 

@@ -204,9 +204,20 @@ def fit(translator, train_pairs, valid_pairs, *, rng=None, checkpoint=None, meta
                 raise TrainingInterrupted(history, saved) from None
         raise TrainingInterrupted(history, saved if checkpoint is not None else best) from None
     restore()
-    if saved is not None and saved is not history[-1]:  # the kept weights again, with the whole run's history
-        save(saved, len(history))
+    _save_whole_history(save, saved, history)
     return history
+
+
+def _save_whole_history(save, saved, history):
+    """After the last epoch, if epochs ran after the kept one: the kept weights saved again, with
+    every epoch's record (for `nprnn plot scores`). Ctrl-C during this save leaves the file as it
+    was, holding the same epoch's weights, and says so."""
+    if saved is None or saved is history[-1]:
+        return
+    try:
+        save(saved, len(history))
+    except KeyboardInterrupt:
+        raise TrainingInterrupted(history, saved) from None
 
 
 def _stop_reason(finished, stale, config):

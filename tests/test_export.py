@@ -345,3 +345,25 @@ def test_export_and_import_never_replace_a_file_that_is_not_theirs(tmp_path, cap
     assert "not an nprnn checkpoint" in capsys.readouterr().err
     assert other.read_bytes() == b"PK\x03\x04 someone else's archive"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz", "m.pt", "notes.pt", "other.npz"]  # no temporaries left
+
+
+def test_half_precision_weights_import_and_damaged_metadata_is_refused(tmp_path):
+    """A state dict saved after mixed-precision training (bfloat16, float16) imports as float32;
+    a file whose config or meta is not a JSON object is one ValueError line, not a traceback."""
+    model = make_checkpoint(tmp_path / "m.npz")
+    for dtype in (torch.bfloat16, torch.float16):
+        torch.save({k: v.to(dtype) for k, v in to_torch(model).state_dict().items()}, tmp_path / "half.pt")
+        import_state_dict(tmp_path / "half.pt", tmp_path / "m.npz", tmp_path / "half.npz")
+        back = load_checkpoint(tmp_path / "half.npz")[0]
+        for k, v in model.state_dict().items():
+            np.testing.assert_allclose(back.state_dict()[k], v, atol=1e-2)
+    export_checkpoint(tmp_path / "m.npz", tmp_path / "m.pt")
+    good = torch.load(tmp_path / "m.pt", weights_only=True)
+    for field, value in (("meta", "[1, 2]"), ("config", "[]"), ("src_vocab", [1, 2])):
+        torch.save({**good, field: value}, tmp_path / "bad.pt")
+        with pytest.raises(ValueError, match="^state_dict: .* is a damaged nprnn state dict") as info:
+            import_state_dict(tmp_path / "bad.pt", tmp_path / "m.npz", tmp_path / "x.npz")
+        assert "\n" not in str(info.value)
+    torch.save({"w": torch.zeros(2, dtype=torch.int64)}, tmp_path / "ints.pt")
+    with pytest.raises(ValueError, match="not floating point: w"):
+        read_state_dict(tmp_path / "ints.pt")

@@ -85,3 +85,28 @@ def test_the_checkpoint_keeps_the_best_weights_and_the_whole_runs_history(tmp_pa
     for k, v in epoch_one.items():  # in the file, and in the model in memory once fit returns
         np.testing.assert_array_equal(model.state_dict()[k], v)
         np.testing.assert_array_equal(translator.model.state_dict()[k], v)
+
+
+def test_ctrl_c_during_the_last_save_says_which_epoch_the_file_holds(tmp_path, monkeypatch):
+    from nprnn.checkpoint import load_checkpoint
+    from nprnn.train import TrainingInterrupted
+
+    scores = iter([0.9, 0.5])
+    real_validate = nprnn.train._validate
+    monkeypatch.setattr(nprnn.train, "_validate", lambda *a: {**real_validate(*a), "valid_exact": next(scores)})
+    translator, saves = tiny_translator(), []
+    real_save = translator.save
+
+    def save(path, meta):  # the first save (epoch 1) goes through; Ctrl-C lands in the second, the last
+        saves.append(meta["epoch"])
+        if len(saves) == 2:
+            raise KeyboardInterrupt
+        return real_save(path, meta)
+
+    translator.save = save
+    with pytest.raises(TrainingInterrupted) as info:
+        fit(translator, PAIRS, PAIRS, checkpoint=tmp_path / "m.npz", epochs=2, batch_size=2, lr=0.05, patience=10,
+            rng=0, log=lambda *a: None)
+    assert saves == [1, 1] and info.value.saved["epoch"] == 1 and len(info.value.history) == 2
+    meta = load_checkpoint(tmp_path / "m.npz")[3]
+    assert meta["epoch"] == 1 and [r["epoch"] for r in meta["history"]] == [1]
