@@ -277,8 +277,9 @@ class LSTMCell(Cell):
         h_prev, c_prev = state
         a = h_prev @ self._params["Wh"]
         a += xp  # (B, 4H) pre-activations of the gates i, f, g, o
-        gates = squash(a, self.gate_scale, self.gate_shift)  # in place: sigmoid on i, f, o; tanh on g
-        i, f, g, o = gate_blocks(gates, 4)
+        # i = sigmoid(a_i), f = sigmoid(a_f), g = tanh(a_g), o = sigmoid(a_o): one call, in place
+        gates = squash(a, self.gate_scale, self.gate_shift)
+        i, f, g, o = gate_blocks(gates, 4)  # (B, H) each: views of the blocks of gates
         c = f * c_prev
         c += i * g  # c = f * c_prev + i * g
         tanh_c = tanh(c)
@@ -293,13 +294,15 @@ class LSTMCell(Cell):
         dc *= dh
         dc *= o
         dc += dc_next  # h = o * tanh(c): c reaches the loss through h, and through c at t+1
-        da = np.empty_like(gates) if out is None else out
-        da_i, da_f, da_g, da_o = gate_blocks(da, 4)  # views: writing them fills da
-        np.multiply(dc, g, out=da_i)  # c = f * c_prev + i * g:  dL/di
-        np.multiply(dc, c_prev, out=da_f)  # c = f * c_prev + ...:  dL/df
-        np.multiply(dc, i, out=da_g)  # c = ... + i * g:  dL/dg
-        np.multiply(dh, tanh_c, out=da_o)  # h = o * tanh(c):  dL/do
-        da *= squash_grad(gates, self.gate_scale, self.gate_shift)  # i, f, o = sigmoid(a): i (1 - i) ...; g = tanh(a_g): 1 - g^2
+        dgates = np.empty_like(gates) if out is None else out  # (B, 4H): dL/di, dL/df, dL/dg, dL/do
+        di, df, dg, do = gate_blocks(dgates, 4)  # views: writing them fills dgates
+        np.multiply(dc, g, out=di)  # c = f * c_prev + i * g
+        np.multiply(dc, c_prev, out=df)  # c = f * c_prev + ...
+        np.multiply(dc, i, out=dg)  # c = ... + i * g
+        np.multiply(dh, tanh_c, out=do)  # h = o * tanh(c)
+        # i = sigmoid(a_i): dL/da_i = dL/di * i (1 - i), and so for f and o; g = tanh(a_g): * (1 - g^2)
+        da = dgates  # the same array, now turned into the gradient of the pre-activations a, in place
+        da *= squash_grad(gates, self.gate_scale, self.gate_shift)
         dh_prev = da @ _transposed(self._params["Wh"], Wh_T)  # a = ... + h_prev @ Wh
         dc_prev = dc * f  # c = f * c_prev + ...
         return da, None, (dh_prev, dc_prev)  # xp and h_prev @ Wh are added: one gradient for both
@@ -347,15 +350,15 @@ class GRUCell(Cell):
         p, H = self._params, self.hidden_size
         ax = gate_blocks(xp, 3)  # (3, B, H): views of the blocks ax_r, ax_z, ax_n
         if self.reset_after:
-            ah = h_prev @ p["Wh"]  # all three blocks in one matmul
+            ah = h_prev @ p["Wh"]  # (B, 3H): all three blocks in one matmul
             ah += p["bh"]
-            ah = gate_blocks(ah, 3)  # (3, B, H): ah_r, ah_z, ah_n
-            ah_r_z, ah_n = ah[:2], ah[2]
+            ah_blocks = gate_blocks(ah, 3)  # (3, B, H): views of ah_r, ah_z, ah_n
+            ah_rz, ah_n = ah_blocks[:2], ah_blocks[2]  # (2, B, H) and (B, H)
         else:
-            ah_r_z = h_prev @ p["Wh"][:, : 2 * H]  # the columns of blocks r and z
-            ah_r_z += p["bh"][: 2 * H]
-            ah_r_z, ah_n = gate_blocks(ah_r_z, 2), None
-        rz = np.add(ax[:2], ah_r_z)  # (2, B, H): r and z side by side
+            ah = h_prev @ p["Wh"][:, : 2 * H]  # (B, 2H): only the columns of blocks r and z
+            ah += p["bh"][: 2 * H]
+            ah_rz, ah_n = gate_blocks(ah, 2), None  # (2, B, H): views of ah_r, ah_z
+        rz = np.add(ax[:2], ah_rz)  # (2, B, H): r's and z's pre-activations, stacked
         r, z = sigmoid(rz, out=rz)  # r = sigmoid(ax_r + ah_r), z = sigmoid(ax_z + ah_z)
         if self.reset_after:
             n = r * ah_n
