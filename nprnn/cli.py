@@ -272,7 +272,10 @@ def _plot_scores(args, meta):
     if not isinstance(history, list) or not history or not all(isinstance(r, dict) and "valid_bleu" in r for r in history):
         raise UserError(f"checkpoint: {args.checkpoint} holds no per-epoch validation scores (it was not written by nprnn train)")
     out = _check_output(check_image_path, Path(args.out or "scores.png"))
-    title = f"validation scores per epoch ({meta.get('task', 'unknown task')})"
+    task = str(meta.get("task", "unknown task"))
+    if task.startswith("tsv:"):
+        task = "tsv:" + Path(task[4:]).name  # the corpus's name, not its whole path
+    title = f"validation scores per epoch ({task})"
     try:
         ax = plot_scores(history, title=title)
     except (ValueError, TypeError, KeyError) as e:
