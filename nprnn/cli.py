@@ -434,7 +434,7 @@ def build_parser():
     parser = Parser(prog="nprnn", description="Sequence-to-sequence learning in NumPy, every gradient by hand.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
-    p = sub.add_parser("demo", help="train the bundled English->French translator (about a minute) and show it")
+    p = sub.add_parser("demo", help="train the bundled English->French translator (under a minute) and show it")
     p.add_argument("--out-dir", default="runs/demo", help="where the checkpoint and figures go (default runs/demo)")
     _setting_flags(p, skip=("cell", "num_layers", "bidirectional", "attention", "peeky", "reverse_source", "dropout",
                             "teacher_forcing"))
