@@ -26,6 +26,15 @@ word-level one (`word-baseline`; `--recipe word-attention` is the default recipe
 subwords), each for at most 300 s unless --time-limit says otherwise, and shows each run's
 translations of the first three test sentences that need such a word. The corpus file stays in
 --out-dir beside the checkpoints, so `nprnn evaluate --checkpoint` can rebuild the split.
+
+Measured on the 2-core machine (3,000 pairs: 8.0% of the test Korean words, in 86 of the 300
+test sentences, are unseen in training; each run stops at 30 epochs, about a minute): test chrF
+over seeds 0-4, default 52.6 / 66.3 / 50.8 / 52.3 / 56.2, word-baseline 37.0 / 38.9 / 37.4 /
+38.8 / 39.5, word-attention 55.1 / 49.3 / 57.2 / 52.7 / 53.8. The default's gain over
+word-baseline is attention's, not the subwords': with vocab_size 4000 BPE merges nearly every
+word form seen twice (1,434 Korean tokens against 1,580 words), and its translations hold 0-2
+of the 103 unseen test words. With `--set vocab_size=800` (seeds 0-2): chrF 77.0 / 78.4 /
+73.1, and 27-38 of the 103 unseen words.
 """
 import argparse
 import random
@@ -768,9 +777,14 @@ def unseen_words(task):
     return [w for w in words if w not in seen], words, sentences
 
 
-def show_unseen(test, sources, k=3):
-    """The translations of the first k test sentences that need a word form no training
-    sentence holds (the same sentences for every recipe)."""
+def show_unseen(test, sources, unseen, k=3):
+    """How many of the test words unseen in training the translations hold (where the
+    reference has them), and the translations of the first k test sentences that need such a
+    word (the same sentences for every recipe)."""
+    total, unseen, found = len(unseen), set(unseen), 0
+    for hyp, refs in zip(test["hyps"], test["refs"]):
+        found += sum(w in korean_words(hyp) for w in korean_words(refs[0]) if w in unseen)
+    print(f"  test words unseen in training that the translations hold: {found} of {total}")
     print("  test sentences that need a word form no training sentence holds:")
     rows = {s: (h, r) for s, h, r in zip(test["sources"], test["hyps"], test["refs"])}
     for source in list(dict.fromkeys(sources))[:k]:
@@ -805,7 +819,7 @@ def main():
     time_limit = args.time_limit if args.time_limit is not None else 300.0 if args.synthetic_hangul else 900.0
     with tempfile.TemporaryDirectory() as folder:
         options = CorpusOptions(swap_columns=args.swap_columns)
-        unseen_sources = None
+        unseen = unseen_sources = None
         if args.synthetic_hangul:
             # kept beside the checkpoints, so that `nprnn evaluate --checkpoint` rebuilds the split
             path = Path(args.out_dir) / f"en-ko-synthetic-{args.hangul_pairs}.tsv"
@@ -830,7 +844,7 @@ def main():
             test = run(name, f"tsv:{path}", settings, options, args.seed, log, out=out)
             show_samples(test)
             if unseen_sources:
-                show_unseen(test, unseen_sources)
+                show_unseen(test, unseen_sources, unseen)
 
 
 def type_of(text):
