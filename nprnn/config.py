@@ -154,7 +154,7 @@ class TrainConfig:
                                      interval=(0, 1, False, False))
     tokenizer: str = _option("word", "how text becomes tokens: words and punctuation, characters, or byte-pair "
                                       "subwords learned from the training side", "choice", choices=("word", "char", "bpe"))
-    vocab_size: int = _option(8000, "BPE: at most this many symbols on each side, its alphabet and merges (fewer when no pair of symbols occurs twice)", "int")
+    vocab_size: int = _option(8000, "BPE: at most this many symbols on each side, its alphabet and merges (fewer when no pair of symbols occurs twice); a tsv: corpus sizes it to its training pairs", "int")
     min_freq: int = _option(1, "tokens seen fewer times in training become <unk>", "int")
     max_len: int = _option(50, "longest translation, in tokens", "int", interval=(1, 10_000, False, False))
     label_smoothing: float = _option(0.0, "the target's probability spread over the vocabulary (Szegedy et al. 2016)",

@@ -143,3 +143,14 @@ def test_label_smoothing_gradient_against_centred_differences_and_pytorch():
     ours = torch.nn.functional.cross_entropy(torch.tensor(logits.reshape(-1, 6)), torch.tensor(targets.reshape(-1)),
                                              ignore_index=0, label_smoothing=0.2)
     assert loss == pytest.approx(ours.item(), rel=1e-12)
+
+
+def test_the_subword_vocabulary_is_sized_to_the_corpus(tmp_path):
+    from nprnn.data.tasks import bpe_vocab_size, load_task
+
+    assert [bpe_vocab_size(n) for n in (0, 1_000, 2_400, 14_400, 14_499, 100_000)] == [500, 500, 700, 4000, 4000, 8000]
+    lines = [f"sentence number {i}\tphrase numéro {i}" for i in range(3_000)]
+    path = tmp_path / "corpus.tsv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    task = load_task(f"tsv:{path}")
+    assert task.defaults["vocab_size"] == bpe_vocab_size(len(task.train)) == 700  # 2,400 training pairs
