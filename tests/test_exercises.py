@@ -107,6 +107,52 @@ def test_the_two_judges_agree_on_every_case():
                 assert err < 1e-7, (ex.name, k, case.label, err)
 
 
+# The grader's own cases are a seeded sweep, the same every run, so a learner who reruns `check`
+# sees the same verdict (and nprnn needs no hypothesis at run time). Here hypothesis sweeps the
+# seed of that sweep, so the one-step exercises are graded over shapes their fixed cases never
+# draw: the solution must pass on all of them, and a typical wrong answer must fail.
+CELL_EXERCISES = {  # name: (gate blocks, lstm, a wrong edit of the solution)
+    "rnn_step_forward": (1, False, ("a = x @ Wx", "a = x @ Wx * 1.5")),
+    "rnn_step_backward": (1, False, ("dWx = x.T @ da", "dWx = x.T @ da * 1.5")),
+    "lstm_step_forward": (4, True, ("c = f * c_prev + i * g", "c = f * c_prev + g")),
+    "lstm_step_backward": (4, True, ("dWh = h_prev.T @ da", "dWh = (h_prev + 0.5).T @ da")),
+    "gru_step_backward": (3, False, ("dWh = h_prev.T @ dah", "dWh = (h_prev + 0.5).T @ dah")),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CELL_EXERCISES))
+def test_the_grader_holds_over_shapes_hypothesis_draws(name, tmp_path):
+    import dataclasses
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from nprnn.exercises import grader
+    from nprnn.exercises.specs_cells import cell_cases
+
+    gates, lstm, (old, new) = CELL_EXERCISES[name]
+    ex = get(name)
+    right, wrong = solution_text(ex), replace_in_function(solution_text(ex), name, old, new)
+    modules = {}
+    for kind, text in (("right", right), ("wrong", wrong)):
+        path = tmp_path / f"{kind}.py"
+        path.write_text(text, encoding="utf-8")
+        _, code = grader.read_exercise(path)
+        modules[kind] = grader.run_module(ex, code, path)
+
+    @settings(max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(seed=st.integers(100, 2**20))
+    def graded_at(seed):
+        swept = dataclasses.replace(ex, name=f"{name}@{seed}", cases=lambda: cell_cases(seed, gates, lstm=lstm))
+        try:
+            assert all(passed for passed, _ in grader.grade(swept, modules["right"])), seed
+            assert not all(passed for passed, _ in grader.grade(swept, modules["wrong"])), seed
+        finally:
+            grader._EXPECTED.pop(swept.name, None)
+
+    graded_at()
+
+
 @pytest.mark.parametrize("name, tags", [
     ("embedding_backward", {"repeated ids", "<pad> ids", "all pad", "no padding_idx", "1-D ids", "B=1"}),
     ("bptt", {"padding", "no padding", "a length 0", "T=1", "B=1"}),
