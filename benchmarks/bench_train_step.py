@@ -84,7 +84,7 @@ def setup(which, lines, steps, seed=0):
     settings = {**Seq2SeqConfig(10, 10).to_dict(), **TrainConfig().to_dict(), **task_defaults}
     src = [src_tokenizer.tokenize(a) for a, _ in pairs]
     tgt = [tgt_tokenizer.tokenize(b) for _, b in pairs]
-    src_vocab, tgt_vocab = Vocab.build(src), Vocab.build(tgt)
+    src_vocab, tgt_vocab = Vocab.build(src, always=src_tokenizer.alphabet), Vocab.build(tgt, always=tgt_tokenizer.alphabet)
     src_ids = [src_vocab.encode(s) for s in src]
     tgt_ids = [tgt_vocab.encode(t, sos=True, eos=True) for t in tgt]
     model = Seq2Seq(len(src_vocab), len(tgt_vocab), rng=seed, **{k: v for k, v in settings.items() if k in model_names})

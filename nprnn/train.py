@@ -287,8 +287,12 @@ def train_task(task, *, out=None, seed=0, log=print, progress=None, **settings):
     c = train_config  # each side's tokenizer learns from the training split only
     src_tokenizer = make_tokenizer(c.tokenizer, [a for a, _ in task.train], c.vocab_size)
     tgt_tokenizer = make_tokenizer(c.tokenizer, [b for _, b in task.train], c.vocab_size)
-    src_vocab = Vocab.build((src_tokenizer.tokenize(a) for a, _ in task.train), min_freq=c.min_freq)
-    tgt_vocab = Vocab.build((tgt_tokenizer.tokenize(b) for _, b in task.train), min_freq=c.min_freq)
+    # the tokens of the training sentences, and (BPE) every character they hold, even one seen
+    # only inside longer symbols: a symbol the vocabulary lacks is cut back into its pieces
+    src_vocab = Vocab.build((src_tokenizer.tokenize(a) for a, _ in task.train), min_freq=c.min_freq,
+                            always=src_tokenizer.alphabet)
+    tgt_vocab = Vocab.build((tgt_tokenizer.tokenize(b) for _, b in task.train), min_freq=c.min_freq,
+                            always=tgt_tokenizer.alphabet)
     for side, vocab in (("source", src_vocab), ("target", tgt_vocab)):
         if len(vocab) <= len(SPECIALS):
             raise ValueError(f"the training {side} sentences hold no token (min_freq {train_config.min_freq}): "

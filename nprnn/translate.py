@@ -32,17 +32,26 @@ class Translator:
     max_len: int = 50  # longest translation, in tokens
     beam_size: int = 1  # 1: greedy decoding
 
+    def source_tokens(self, text):
+        """A source text as tokens its vocabulary holds where it can (a BPE symbol the vocabulary
+        lacks is cut back into its pieces)."""
+        return self.src_tokenizer.known_pieces(self.src_tokenizer.tokenize(text), self.src_vocab)
+
     def encode(self, texts):
         """Source texts -> lists of source ids."""
-        return [self.src_vocab.encode(self.src_tokenizer.tokenize(t)) for t in texts]
+        return [self.src_vocab.encode(self.source_tokens(t)) for t in texts]
+
+    def target_tokens(self, text):
+        """A target text as the tokens the model is trained to write (cut as `source_tokens`)."""
+        return self.tgt_tokenizer.known_pieces(self.tgt_tokenizer.tokenize(text), self.tgt_vocab)
 
     def encode_targets(self, texts):
         """Target texts -> lists of target ids, <sos> ... <eos>."""
-        return [self.tgt_vocab.encode(self.tgt_tokenizer.tokenize(t), sos=True, eos=True) for t in texts]
+        return [self.tgt_vocab.encode(self.target_tokens(t), sos=True, eos=True) for t in texts]
 
     def encoder_states(self, text):
         """(tokens, hs): the source tokens of `text` and the encoder's hidden state after each, (T, H)."""
-        tokens = self.src_tokenizer.tokenize(text)
+        tokens = self.source_tokens(text)
         ids = np.array(self.src_vocab.encode(tokens), dtype=np.int64)[:, None]
         if ids.shape[0] == 0:
             raise ValueError("text has no tokens to encode")
@@ -129,7 +138,7 @@ def evaluate(translator, pairs, batch_size=256, beam_size=None):
     refs = group_by_source(pairs)
     sources = list(refs)
     hyp_tokens = translator.translate_tokens(sources, batch_size=batch_size)
-    ref_tokens = [[translator.tgt_tokenizer.tokenize(t) for t in refs[s]] for s in sources]
+    ref_tokens = [[translator.target_tokens(t) for t in refs[s]] for s in sources]
     hyps = [translator.tgt_tokenizer.detokenize(h) for h in hyp_tokens]
     total = count = 0.0
     src_ids = translator.encode([s for s, _ in pairs])

@@ -10,6 +10,7 @@ from nprnn import Seq2Seq
 from nprnn.checkpoint import load_checkpoint
 from nprnn.cli import main
 from nprnn.data import Vocab, WordTokenizer
+from nprnn.data.vocab import UNK
 from nprnn.data.tasks import CorpusOptions, load_task
 from nprnn.train import Progress, train_task
 from nprnn.translate import Translator, evaluate
@@ -154,3 +155,23 @@ def test_the_subword_vocabulary_is_sized_to_the_corpus(tmp_path):
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     task = load_task(f"tsv:{path}")
     assert task.defaults["vocab_size"] == bpe_vocab_size(len(task.train)) == 700  # 2,400 training pairs
+
+
+def test_a_trained_model_reads_every_character_it_saw_even_in_a_word_it_never_saw(tmp_path):
+    # BPE merges as far as this corpus allows: '▁사과를' swallows '▁사과' and '▁사', which no
+    # training sentence ends up with. A new word made of them must reach the model as pieces it
+    # has embeddings for, from a fresh model and from its checkpoint alike, never as <unk>.
+    task = load_task(f"tsv:{hangul_corpus(tmp_path)}", CorpusOptions(swap_columns=True))
+    ckpt = tmp_path / "ko-en.npz"
+    translator, _, _ = train_task(task, out=ckpt, log=lambda *a: None, tokenizer="bpe", vocab_size=500,
+                                  **{**TINY, "epochs": 1})
+    tok, vocab = translator.src_tokenizer, translator.src_vocab
+    missing = [sym for sym in tok.symbols if sym not in vocab]
+    assert "▁사과" in missing and tok.tokenize("사과") == ["▁사과"]
+    assert set(tok.alphabet) <= set(vocab.tokens)  # every character it saw has an id
+    loaded, _ = Translator.load(ckpt)
+    for t in (translator, loaded):
+        assert t.source_tokens("사과 책을") == ["▁", "사", "과", "▁책을"]  # '▁책을' is in the vocabulary: kept
+        for ids in t.encode(["사과 책", "빵 편지", "사과 빵과 책"]):
+            assert UNK not in ids
+        assert t.src_tokenizer.detokenize(t.src_vocab.decode(t.encode(["사과 빵과 책"])[0])) == "사과 빵과 책"

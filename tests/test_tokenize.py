@@ -14,6 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nprnn.data import tokenize as tokenize_module
+from nprnn.data.vocab import SPECIALS, Vocab
+from nprnn.data.vocab import UNK as UNK_ID
 from nprnn.data.tokenize import (MARKER, UNK, UNK_TEXT, BPETokenizer, CharTokenizer, Tokenizer, WordTokenizer,
                                  make_tokenizer, normalize, tokenizer_from_dict)
 
@@ -259,6 +261,43 @@ def test_bpe_round_trip_on_seen_characters(bpe, s):
     tokens = bpe.tokenize(s)
     assert bpe.detokenize(tokens) == normalize(s)
     assert UNK not in tokens and set(tokens) <= set(bpe.symbols)
+
+
+@pytest.fixture(scope="module")
+def full_bpe():
+    """BPE merged as far as the corpus allows, and the vocabulary training builds beside it
+    (nprnn.train.train_task): the training sentences' tokens, and the alphabet."""
+    bpe = BPETokenizer.learn(CORPUS, vocab_size=10_000)
+    return bpe, Vocab.build((bpe.tokenize(t) for t in CORPUS), always=bpe.alphabet)
+
+
+def test_a_symbol_no_training_sentence_ends_with_is_cut_into_pieces_the_vocabulary_holds(full_bpe):
+    # Learning merges symbols that later merges swallow ('▁학' and '▁학생' on the way to
+    # '▁학생이'): they are in the tokenizer but in no training sentence's tokens, so not in the
+    # vocabulary built from them; a new word made of them ('학생', with no particle) must not
+    # become <unk>.
+    bpe, bpe_vocab = full_bpe
+    missing = [sym for sym in bpe.symbols if sym not in bpe_vocab]
+    assert {"▁학", "▁학생"} <= set(missing) and bpe.tokenize("학생") == ["▁학생"]
+    assert bpe.known_pieces(["▁학생"], bpe_vocab) == ["▁", "학", "생"]
+    for symbol in missing:
+        pieces = bpe.known_pieces([symbol], bpe_vocab)
+        assert len(pieces) >= 2 and "".join(pieces) == symbol and all(p in bpe_vocab for p in pieces)
+    # and what the vocabulary holds is never cut
+    kept = [tok for tok in bpe_vocab.tokens[len(SPECIALS):]]
+    assert bpe.known_pieces(kept, bpe_vocab) == kept
+    assert WordTokenizer().known_pieces(["▁lower"], set()) == ["▁lower"]  # words have no pieces
+
+
+@FAST
+@given(st.text(st.sampled_from(CORPUS_CHARS + list(WHITESPACE)), max_size=60))
+def test_tokenizer_and_vocabulary_round_trip_on_seen_characters(full_bpe, s):
+    """What the model reads and writes: text -> tokens -> ids -> tokens -> text, exact for any
+    text whose characters were all seen in training (none becomes <unk>)."""
+    bpe, bpe_vocab = full_bpe
+    ids = bpe_vocab.encode(bpe.known_pieces(bpe.tokenize(s), bpe_vocab))
+    assert UNK_ID not in ids
+    assert bpe.detokenize(bpe_vocab.decode(ids)) == normalize(s)
 
 
 maybe_unseen_text = st.text(st.sampled_from(CORPUS_CHARS + list(WHITESPACE) + list(UNSEEN)), max_size=30)

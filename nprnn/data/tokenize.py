@@ -105,10 +105,16 @@ class Tokenizer:
     """The shared interface. Subclasses set `name` and write `tokenize`."""
 
     name = None
+    alphabet = ()  # the characters its symbols are made of, where it learned them (BPE)
 
     def tokenize(self, text):
         """str -> list of token strings."""
         raise NotImplementedError
+
+    def known_pieces(self, tokens, known):
+        """`tokens` cut into pieces that `known` (a Vocab, or a set of tokens) holds, where the
+        tokenizer can cut them. Word and character tokens have no pieces: they come back as they are."""
+        return list(tokens)
 
     def detokenize(self, tokens):
         """Token strings -> text; the inverse of `tokenize` on normalised text."""
@@ -242,6 +248,9 @@ class BPETokenizer(Tokenizer):
         self._known = set(self.alphabet)
         self._cache = {}                                          # word token -> its BPE tokens
         self._words = WordTokenizer()
+        self._parts = {}                                          # merged symbol -> the pair it came from
+        for a, b in self.merges:
+            self._parts.setdefault(a + b, (a, b))                 # ('l','ow') after ('lo','w') makes no new symbol
 
     @property
     def vocab_size(self):
@@ -328,6 +337,33 @@ class BPETokenizer(Tokenizer):
 
     def tokenize(self, text):
         return [tok for word in self._words.tokenize(text) for tok in self.encode_word(word)]
+
+    def known_pieces(self, tokens, known):
+        """Each token that `known` lacks, split back into the two symbols it was merged from, and
+        again, until every piece is known or is one character (subword-nmt's --vocabulary).
+
+        A model's vocabulary holds the tokens its training sentences were cut into (and the
+        alphabet). A merge learned along the way can make a symbol that no training sentence
+        ends up with ('▁lo' once '▁low' exists): a new word cut into it gets its pieces, which
+        the model has seen, not <unk>.
+
+        >>> bpe = BPETokenizer.learn(["low lower lowest newer wider"], vocab_size=15)
+        >>> bpe.tokenize("slow")
+        ['▁', 's', 'low']
+        >>> bpe.known_pieces(['▁', 's', 'low'], {'▁', 's', 'lo', 'w'})
+        ['▁', 's', 'lo', 'w']
+        """
+        pieces = []
+        for token in tokens:
+            todo = [token]
+            while todo:
+                piece = todo.pop()
+                if piece in known or piece not in self._parts:
+                    pieces.append(piece)
+                else:
+                    a, b = self._parts[piece]
+                    todo += [b, a]  # a is popped first
+        return pieces
 
     def to_dict(self):
         return {"name": self.name, "alphabet": list(self.alphabet), "merges": [list(pair) for pair in self.merges]}

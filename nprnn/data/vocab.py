@@ -30,14 +30,20 @@ class Vocab:
         self.ids = {tok: i for i, tok in enumerate(tokens)}
 
     @classmethod
-    def build(cls, token_lists, min_freq=1):
+    def build(cls, token_lists, min_freq=1, always=()):
+        """always: tokens kept however rare, after the counted ones (a BPE tokenizer's alphabet,
+        so that any character seen in training has an id when a word is cut back into pieces)."""
         if isinstance(min_freq, bool) or not isinstance(min_freq, int) or min_freq < 1:
             raise ValueError(f"min_freq must be an int >= 1, got {min_freq!r}")
         counts = Counter(tok for toks in token_lists for tok in toks)
         for special in SPECIALS:
             counts.pop(special, None)
         kept = sorted((tok for tok, n in counts.items() if n >= min_freq), key=lambda t: (-counts[t], t))
-        return cls(list(SPECIALS) + kept)
+        extra = sorted(set(always) - set(kept) - set(SPECIALS))
+        return cls(list(SPECIALS) + kept + extra)
+
+    def __contains__(self, token):
+        return token in self.ids
 
     def __len__(self):
         return len(self.tokens)
