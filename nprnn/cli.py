@@ -115,7 +115,7 @@ def _load_translator(path):
 
 def _report(name, result):
     _print(f"{name}: exact match {100 * result['exact']:.1f}%  token accuracy {100 * result['token_accuracy']:.1f}%  "
-           f"BLEU {result['bleu']:.1f}  ({len(result['refs'])} sentences)")
+           f"BLEU {result['bleu']:.1f}  chrF {result['chrf']:.1f}  ({len(result['refs'])} sentences)")
 
 
 def _save_figure(ax, path):
@@ -164,7 +164,7 @@ def _holds(out, record):
     if record is None:
         return f"nothing was saved ({out} is as it was)"
     return (f"{out} holds the weights of epoch {record['epoch']} (validation exact match "
-            f"{100 * record['valid_exact']:.1f}%, BLEU {record['valid_bleu']:.1f})")
+            f"{100 * record['valid_exact']:.1f}%, BLEU {record['valid_bleu']:.1f}, chrF {record['valid_chrf']:.1f})")
 
 
 def _train(args, task):
@@ -277,11 +277,12 @@ def _plot_scores(args, meta):
         task = "tsv:" + Path(task[4:]).name  # the corpus's name, not its whole path
     title = f"validation scores per epoch ({task})"
     try:
-        ax = plot_scores(history, title=title)
+        ax = plot_scores(history, kept=meta.get("epoch"), title=title)
     except (ValueError, TypeError, KeyError) as e:
         raise UserError(f"checkpoint: {args.checkpoint} has a history that cannot be plotted ({e})") from None
     _save_figure(ax, out)
-    _print(f"saved {out}: {len(history)} epochs, epoch {meta.get('epoch', '?')} kept")
+    _print(f"saved {out}: {len(history)} epochs, epoch {meta['epoch']} kept" if "epoch" in meta
+           else f"saved {out}: {len(history)} epochs")
     return 0
 
 
@@ -457,7 +458,7 @@ def build_parser():
     _beam_flag(p)
     p.set_defaults(func=cmd_translate)
 
-    p = sub.add_parser("evaluate", help="exact match and BLEU of a checkpoint on a task's test split")
+    p = sub.add_parser("evaluate", help="exact match, token accuracy, BLEU and chrF of a checkpoint on a task's test split")
     p.add_argument("--checkpoint", required=True, metavar="PATH")
     p.add_argument("--task", metavar="TASK", help="default: the task the checkpoint was trained on")
     _beam_flag(p)

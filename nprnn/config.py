@@ -162,6 +162,9 @@ class TrainConfig:
     time_limit: float = _option(0.0, "stop training after this many seconds, keeping the best (0: no limit)", "float",
                                 interval=(0, math.inf, False, True))
     valid_sentences: int = _option(500, "validation sources decoded after each epoch (the first N)", "int")
+    keep_best: str = _option("exact", "the validation score that picks the epoch kept: exact match (then chrF), "
+                                      "chrF (then BLEU) or BLEU (then chrF); a lower loss breaks ties", "choice",
+                             choices=("exact", "chrf", "bleu"))
 
     def __post_init__(self):
         _check_all(self)

@@ -186,12 +186,13 @@ def plot_loss(history, ax=None, *, title="training"):
     return ax
 
 
-def plot_scores(history, ax=None, *, title="validation scores per epoch"):
-    """Validation BLEU, chrF and exact match (%) per epoch, the best epoch marked.
+def plot_scores(history, ax=None, *, kept=None, title="validation scores per epoch"):
+    """Validation BLEU, chrF and exact match (%) per epoch, the kept epoch marked.
 
     history: the records of `nprnn.train.fit` (a checkpoint keeps them in meta["history"]):
-    dicts with "epoch" and "valid_bleu", "valid_chrf", "valid_exact". The best epoch is the one
-    training kept (the highest exact match, then chrF, then the lowest validation loss).
+    dicts with "epoch" and "valid_bleu", "valid_chrf", "valid_exact". kept: the epoch training
+    kept (a checkpoint's meta["epoch"]); None: the highest exact match, then chrF, then the
+    lowest validation loss (what training keeps by default).
     """
     keys = [("valid_bleu", "BLEU", 1.0), ("valid_chrf", "chrF", 1.0), ("valid_exact", "exact match (%)", 100.0)]
     if not history or not all(k in history[0] for k, _, _ in keys):
@@ -200,7 +201,12 @@ def plot_scores(history, ax=None, *, title="validation scores per epoch"):
     epochs = [r["epoch"] for r in history]
     for i, (key, label, scale) in enumerate(keys):
         ax.plot(epochs, [scale * r[key] for r in history], label=label, **_style(i))
-    best = max(history, key=lambda r: (r["valid_exact"], r["valid_chrf"], -r.get("valid_loss", 0.0)))
+    if kept is None:
+        best = max(history, key=lambda r: (r["valid_exact"], r["valid_chrf"], -r.get("valid_loss", 0.0)))
+    else:
+        best = next((r for r in history if r["epoch"] == kept), None)
+        if best is None:
+            raise ValueError(f"kept must be one of the history's epochs, got {kept!r}")
     ax.axvline(best["epoch"], color="0.6", linewidth=1, zorder=0)
     ax.annotate(f"kept: epoch {best['epoch']}\nBLEU {best['valid_bleu']:.1f}, chrF {best['valid_chrf']:.1f}",
                 (best["epoch"], best["valid_chrf"]), xytext=(-8, 8), textcoords="offset points", ha="right",

@@ -44,9 +44,15 @@ class TrainingInterrupted(KeyboardInterrupt):
         super().__init__("interrupted")
 
 
-def _score(record):
-    """Validation results in order of importance: exact match, then chrF, then a lower loss."""
-    return (record["valid_exact"], record["valid_chrf"], -record["valid_loss"])
+SCORE_ORDER = {"exact": ("valid_exact", "valid_chrf"), "chrf": ("valid_chrf", "valid_bleu"),
+               "bleu": ("valid_bleu", "valid_chrf")}
+
+
+def _score(record, keep_best="exact"):
+    """An epoch's validation results in order of importance (`keep_best` first, then the
+    second score of SCORE_ORDER, then a lower loss): the epoch with the largest is kept."""
+    first, second = SCORE_ORDER[keep_best]
+    return (record[first], record[second], -record["valid_loss"])
 
 
 class _NotFinite(ArithmeticError):
@@ -132,13 +138,13 @@ def fit(translator, train_pairs, valid_pairs, *, rng=None, checkpoint=None, meta
     """Train `translator.model` on (source, target) text pairs; keep the best by validation.
 
     settings: the fields of `TrainConfig` (epochs, batch_size, lr, lr_decay, clip, patience,
-    teacher_forcing, label_smoothing, time_limit, valid_sentences; min_freq and max_len are not
-    used here). Each epoch: shuffled batches of similar length, Adam at learning rate
+    teacher_forcing, label_smoothing, time_limit, valid_sentences, keep_best; min_freq and max_len
+    are not used here). Each epoch: shuffled batches of similar length, Adam at learning rate
     lr * lr_decay ** (epoch - 1) with the global gradient norm clipped to `clip` (scheduled
     sampling if teacher_forcing < 1; dropout, if the model has any, is on only here), then
     greedy decoding of the first `valid_sentences` validation sources. The best weights so far
-    (by validation exact match, then chrF, then loss) are written to `checkpoint` (if given)
-    at once and put back into the model at the end. Training stops after `patience` epochs
+    (by validation exact match, then chrF, then loss; `keep_best` may put chrF or BLEU first)
+    are written to `checkpoint` (if given) at once and put back into the model at the end. Training stops after `patience` epochs
     without improvement, or when `time_limit` seconds have passed (the last epoch is cut short
     and validated). `progress`, if given, is called after every batch (see `Progress`).
     Returns the history: one dict per epoch (its training seconds, training loss, and the
@@ -182,7 +188,7 @@ def fit(translator, train_pairs, valid_pairs, *, rng=None, checkpoint=None, meta
                 raise TrainingDiverged(epoch, e.step, optimizer.lr, e.what, history, saved) from None
             record = _validate(translator, valid_pairs, epoch, time.perf_counter() - t0, loss, tokens)
             history.append(record)
-            improved = best is None or _score(record) > _score(best)
+            improved = best is None or _score(record, config.keep_best) > _score(best, config.keep_best)
             if improved:
                 best, best_state, stale = record, model.state_dict(), 0
                 saved = save(record) if checkpoint is not None else None
@@ -310,6 +316,6 @@ def train_task(task, *, out=None, seed=0, log=print, progress=None, **settings):
     try:
         test = evaluate(translator, task.test)
     except KeyboardInterrupt:  # after training: the model (and `out`) holds the best epoch's weights
-        best = max(history, key=_score)  # the first of the best, as fit keeps it
+        best = max(history, key=lambda r: _score(r, train_config.keep_best))  # the first of the best, as fit keeps it
         raise TrainingInterrupted(history, best) from None
     return translator, history, test

@@ -59,6 +59,12 @@ def test_plot_scores_draws_each_score_and_marks_the_kept_epoch():
     assert list(kept.get_xdata()) == [4, 4] and "epoch 4" in ax.texts[0].get_text()
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["BLEU", "chrF", "exact match (%)"]
     plt.close(ax.figure)
+    # a run that kept its best by chrF (keep_best="chrf") names its epoch: the checkpoint's meta["epoch"]
+    ax = plot_scores(history, kept=5)
+    assert list(ax.lines[-1].get_xdata()) == [5, 5] and "epoch 5" in ax.texts[0].get_text()
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match="kept"):
+        plot_scores(history, kept=6)
     with pytest.raises(ValueError, match="valid_bleu"):
         plot_scores([dict(epoch=1, loss=1.0)])
 

@@ -87,6 +87,48 @@ def test_the_checkpoint_keeps_the_best_weights_and_the_whole_runs_history(tmp_pa
         np.testing.assert_array_equal(translator.model.state_dict()[k], v)
 
 
+@pytest.mark.parametrize("keep_best, kept", [("exact", 3), ("chrf", 2), ("bleu", 1)])
+def test_keep_best_says_which_validation_score_picks_the_epoch(keep_best, kept, tmp_path, monkeypatch):
+    """Scripted validation: exact match is best at epoch 3, chrF at epoch 2, BLEU at epoch 1.
+    Each criterion keeps its own epoch, and the checkpoint says which."""
+    from nprnn.checkpoint import load_checkpoint
+
+    scripted_scores = {1: dict(valid_exact=0.1, valid_chrf=40.0, valid_bleu=30.0, valid_loss=2.0),
+                       2: dict(valid_exact=0.2, valid_chrf=50.0, valid_bleu=20.0, valid_loss=1.5),
+                       3: dict(valid_exact=0.3, valid_chrf=45.0, valid_bleu=25.0, valid_loss=1.0)}
+    real_validate = nprnn.train._validate
+
+    def scripted(*args):
+        record = real_validate(*args)
+        record.update(scripted_scores[record["epoch"]])
+        return record
+
+    monkeypatch.setattr(nprnn.train, "_validate", scripted)
+    fit(tiny_translator(), PAIRS, PAIRS, checkpoint=tmp_path / "m.npz", epochs=3, batch_size=2, patience=10,
+        rng=0, log=lambda *a: None, keep_best=keep_best)
+    assert load_checkpoint(tmp_path / "m.npz")[3]["epoch"] == kept
+
+
+def test_a_tie_on_the_first_score_is_broken_by_the_second_then_the_loss():
+    from nprnn.train import _score
+
+    a = dict(valid_exact=0.5, valid_chrf=60.0, valid_bleu=30.0, valid_loss=1.0)
+    b = dict(a, valid_chrf=61.0, valid_loss=1.2)
+    assert _score(b) > _score(a) and _score(b, "chrf") > _score(a, "chrf")
+    assert _score(a, "bleu") < _score(b, "bleu")  # BLEU tied: chrF decides
+    c = dict(a, valid_loss=0.9)
+    assert _score(c) > _score(a) and _score(c, "chrf") > _score(a, "chrf") and _score(c, "bleu") > _score(a, "bleu")
+
+
+def test_real_corpora_keep_the_epoch_with_the_best_validation_chrf(tmp_path):
+    from nprnn.data.tasks import load_task
+
+    path = tmp_path / "c.tsv"
+    path.write_text("".join(f"s {i}\tt {i}\n" for i in range(50)), encoding="utf-8")
+    assert load_task(f"tsv:{path}").defaults["keep_best"] == "chrf"
+    assert load_task("reverse").defaults.get("keep_best", "exact") == "exact"
+
+
 def test_ctrl_c_during_the_last_save_says_which_epoch_the_file_holds(tmp_path, monkeypatch):
     from nprnn.checkpoint import load_checkpoint
     from nprnn.train import TrainingInterrupted

@@ -57,7 +57,7 @@ TASK_DEFAULTS = {
     # benchmarks/real_corpus.py measured them on the first 18,000 lines of Tatoeba's fra-eng);
     # the subword vocabulary is sized to each corpus (bpe_vocab_size)
     "tsv": dict(attention="general", embedding_dim=128, hidden_size=256, dropout=0.2,
-                label_smoothing=0.1, epochs=30, patience=5, lr=0.003, batch_size=64),
+                label_smoothing=0.1, epochs=30, patience=5, lr=0.003, batch_size=64, keep_best="chrf"),
 }
 
 
