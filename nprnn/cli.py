@@ -378,8 +378,8 @@ def _setting_flags(p, skip=()):
 def _corpus_flags(p):
     """How a tsv:PATH task reads and splits its file (nprnn.data.tasks.CorpusOptions)."""
     p.add_argument("--max-length", type=positive_int, metavar="N",
-                   help="tsv: skip pairs with a side longer than N word tokens (default 100)")
-    p.add_argument("--max-pairs", type=positive_int, metavar="N", help="tsv: read only the first N pairs")
+                   help="tsv: skip pairs with a side longer than N word tokens or 10N characters (default 100)")
+    p.add_argument("--max-pairs", type=positive_int, metavar="N", help="tsv: read only the first N pairs of the corpus (held-out files are read whole)")
     p.add_argument("--swap-columns", action="store_true", default=None, help="tsv: translate column 2 into column 1")
     p.add_argument("--valid-fraction", type=_fraction, metavar="F", help="tsv: sources held out to validate (default 0.1)")
     p.add_argument("--test-fraction", type=_fraction, metavar="F", help="tsv: sources held out to test (default 0.1)")

@@ -98,7 +98,7 @@ def test_tsv_task_removes_duplicates_and_splits_by_source(tmp_path):
     path = tmp_path / "c.tsv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     task = load_task(f"tsv:{path}")
-    assert task.skipped == {"blank lines": 0, "duplicate pairs": 4, "pairs longer than 100 tokens": 1}
+    assert task.skipped == {"blank lines": 0, "duplicate pairs": 4, "pairs longer than 100 tokens or 1,000 characters": 1}
     train_sources = {s for s, _ in task.train}
     assert not train_sources & {s for s, _ in task.valid} and not train_sources & {s for s, _ in task.test}
     assert len(task.train) + len(task.valid) + len(task.test) == 180  # every distinct short pair, once

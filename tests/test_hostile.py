@@ -771,6 +771,20 @@ def test_a_megabyte_line_is_skipped_and_counted(tmp_path, capsys):
     assert time.perf_counter() - start < 30
 
 
+@pytest.mark.parametrize("tokenizer", ["char", "bpe"])
+def test_a_megabyte_word_is_skipped_whatever_the_tokenizer(tokenizer, tmp_path, capsys):
+    # one "word" of 200,000 letters: one word token, but 200,000 characters (char) or thousands of
+    # BPE symbols; the cap counts characters too (10 per token), so it never reaches training
+    path = write_corpus(tmp_path / "big.tsv", extra=["x" * 200_000 + "\tmot"])
+    start = time.perf_counter()
+    with time_limit(60):
+        code, out, err = cli(capsys, "train", "--task", f"tsv:{path}", "--out", tmp_path / "m.npz", *TINY,
+                             "--tokenizer", tokenizer)
+    assert code == 0, err
+    assert re.search(r"\b1 pairs longer than 100 tokens or 1,000 characters", out), out
+    assert time.perf_counter() - start < 30
+
+
 def test_max_length_skips_and_counts_and_zero_is_refused(tmp_path, capsys):
     from nprnn.data import CorpusOptions, WordTokenizer, load_task
 

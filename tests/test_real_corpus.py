@@ -81,6 +81,30 @@ def test_corpus_options_swap_limit_and_held_out_files(tmp_path):
     assert "pairs / " in task.summary() and "sources to test" in task.summary()
 
 
+def test_held_out_files_are_read_whole_and_must_not_share_sources(tmp_path):
+    corpus = hangul_corpus(tmp_path)
+    valid, test = tmp_path / "v.tsv", tmp_path / "t.tsv"
+    valid.write_text("".join(f"new {i}\t새 {i}\n" for i in range(5)) + "x " * 150 + "\ty\n", encoding="utf-8")
+    test.write_text("".join(f"other {i}\t다른 {i}\n" for i in range(5)), encoding="utf-8")
+    task = load_task(f"tsv:{corpus}", CorpusOptions(valid_file=str(valid), test_file=str(test), max_pairs=3))
+    assert len(task.train) == 3 and len(task.valid) == len(task.test) == 5  # --max-pairs reads the corpus only
+    assert task.skipped["pairs longer than 100 tokens or 1,000 characters in the validation file"] == 1
+    with pytest.raises(ValueError, match="share 5 source sentences"):
+        load_task(f"tsv:{corpus}", CorpusOptions(valid_file=str(test), test_file=str(test)))
+
+
+def test_pairs_that_differ_only_in_the_kind_of_space_are_one_pair(tmp_path):
+    path = tmp_path / "c.tsv"
+    lines = [f"Come in {i}!\tEntrez {i}\u202f!" for i in range(40)] + [f"Come in {i}!\tEntrez {i} !" for i in range(40)]
+    lines += [f"Come  in {i}!\tEntrez {i} !" for i in range(40)] + [f"Come in {i}!\tEntrez {i} ?" for i in range(40)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    task = load_task(f"tsv:{path}")
+    assert task.skipped["duplicate pairs"] == 80  # a U+202F or a double space makes no new pair
+    everything = task.train + task.valid + task.test
+    assert len(everything) == 80 and len({s for s, _ in everything}) == 40
+    assert ("Come in 3!", "Entrez 3 !") in everything
+
+
 def test_evaluate_scores_each_source_once_against_all_its_targets():
     words = WordTokenizer()
     pairs = [("go .", "va !"), ("go .", "allez !"), ("run .", "cours !")]

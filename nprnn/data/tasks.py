@@ -17,7 +17,7 @@ import numpy as np
 
 from ..checks import check_positive_int
 from .corpus import read_tsv, split_by_source
-from .tokenize import WordTokenizer
+from .tokenize import WordTokenizer, normalize
 
 DATA_SEED = 12345  # the splits of the generated tasks; not the training seed
 
@@ -159,6 +159,10 @@ def toy_en_fr_task():
 
 
 MAX_LENGTH = 100  # tokens: longer pairs are skipped (and counted), so one huge line cannot eat the memory
+# A side may hold at most MAX_LENGTH word tokens and CHARS_PER_TOKEN * MAX_LENGTH characters: the
+# second bound holds for any tokenizer (a character or BPE token is at most a word), so one
+# 200,000-letter "word" cannot become 200,000 character timesteps.
+CHARS_PER_TOKEN = 10
 
 
 @dataclass(frozen=True)
@@ -166,8 +170,8 @@ class CorpusOptions:
     """How a TSV corpus becomes a task (the flags of `nprnn train --task tsv:PATH`). A
     checkpoint keeps them, so `nprnn evaluate` rebuilds the very same split."""
 
-    max_length: int = MAX_LENGTH  # skip pairs with a side longer than this, in word tokens
-    max_pairs: int = 0  # read only the first N pairs of the file (0: all)
+    max_length: int = MAX_LENGTH  # skip pairs with a side longer than this in word tokens (or 10x in characters)
+    max_pairs: int = 0  # read only the first N pairs of the corpus file (0: all; held-out files are read whole)
     swap_columns: bool = False  # translate column 2 into column 1
     valid_fraction: float = 0.1  # of the distinct source sentences
     test_fraction: float = 0.1
@@ -184,15 +188,23 @@ class CorpusOptions:
                 raise ValueError(f"{name} must be a number in (0, 0.5), got {value!r}")
 
 
-def _read_pairs(path, options):
-    """(pairs of the file within the length cap, {what was skipped: how many})."""
+def _read_pairs(path, options, max_pairs=0):
+    """(pairs of the file within the length cap, normalised as the tokenizers normalise text,
+    {what was skipped: how many})."""
     corpus = read_tsv(path, swap_columns=options.swap_columns)
-    pairs = corpus.pairs[: options.max_pairs or None]
-    words = WordTokenizer().tokenize
-    kept = [p for p in pairs if len(words(p[0])) <= options.max_length and len(words(p[1])) <= options.max_length]
+    # NFC and one plain space, as every tokenizer sees it: two lines that differ only in the kind
+    # of space (Tatoeba's French has U+202F before "!" in some lines, a space in others) are one pair
+    pairs = [(normalize(a), normalize(b)) for a, b in corpus.pairs[: max_pairs or None]]
+    words, most = WordTokenizer().tokenize, options.max_length
+
+    def fits(text):
+        return len(text) <= CHARS_PER_TOKEN * most and len(words(text)) <= most
+
+    kept = [p for p in pairs if fits(p[0]) and fits(p[1])]
+    cap = f"{most} tokens or {CHARS_PER_TOKEN * most:,} characters"
     if not kept:
-        raise ValueError(f"every pair of {path} has a side longer than max_length={options.max_length} tokens")
-    return kept, {"blank lines": corpus.blank, f"pairs longer than {options.max_length} tokens": len(pairs) - len(kept)}
+        raise ValueError(f"every pair of {path} has a side longer than max_length={most} ({cap})")
+    return kept, {"blank lines": corpus.blank, f"pairs longer than {cap}": len(pairs) - len(kept)}
 
 
 def tsv_task(path, options=CorpusOptions()):
@@ -200,11 +212,20 @@ def tsv_task(path, options=CorpusOptions()):
     sentence with a fixed shuffle (the same split every time; all translations of a sentence
     on one side), or checked against held-out files: a training pair whose source is in the
     validation or test file is dropped."""
-    pairs, skipped = _read_pairs(path, options)
+    pairs, skipped = _read_pairs(path, options, options.max_pairs)
     if options.valid_file or options.test_file:
         if not (options.valid_file and options.test_file):
             raise ValueError("give both a validation file and a test file, or neither")
-        held = [list(dict.fromkeys(_read_pairs(f, options)[0])) for f in (options.valid_file, options.test_file)]
+        held = []
+        for name, f in (("validation", options.valid_file), ("test", options.test_file)):
+            part, part_skipped = _read_pairs(f, options)
+            held.append(list(dict.fromkeys(part)))
+            skipped.update({f"{what} in the {name} file": n for what, n in part_skipped.items() if n})
+        shared = {s for s, _ in held[0]} & {s for s, _ in held[1]}
+        if shared:
+            raise ValueError(f"the validation file {options.valid_file} and the test file {options.test_file} share "
+                             f"{len(shared)} source sentences (e.g. {next(iter(sorted(shared)))!r:.60}): the epoch "
+                             f"kept would be chosen on test sentences; give two files with different sources")
         held_sources = {s for part in held for s, _ in part}
         unique = list(dict.fromkeys(pairs))
         train = [p for p in unique if p[0] not in held_sources]
