@@ -4,7 +4,8 @@ time, whatever the training seed) and defaults that train it well.
 
     toy-en-fr    the bundled corpus (see toy_en_fr.py); word level
     tsv:PATH     a tab-separated parallel corpus: duplicates removed, split 80/10/10 by source
-                 sentence (a fixed shuffle); pairs longer than max_length tokens skipped; word level
+                 sentence (a fixed shuffle); pairs longer than max_length tokens skipped; BPE
+                 subwords, the vocabulary sized to the corpus (bpe_vocab_size)
     reverse      "hello" -> "olleh"
     addition     "12+345" -> "357", a and b in 0..999 (as in Deep Learning from Scratch 2)
     dates        "Tue, Sep 27, 1994", "27 SEPTEMBER 1994", "9/27/94", ... -> "1994-09-27"
