@@ -501,6 +501,30 @@ def main(argv=None):
         _print(f"nprnn {args.command}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader went away (nprnn translate ... | head -1): quit quietly
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())  # so that Python's final flush does not complain
+        _silence_stdout()
         return 0
+    except MemoryError:  # the estimate before allocating passed, but a batch's arrays did not fit
+        _print(f"nprnn {args.command}: error: out of memory: choose smaller sizes (--hidden-size, --embedding-dim, "
+               f"--num-layers, --batch-size, --max-length)", file=sys.stderr)
+        return 1
+    except OSError as e:  # the system refused a write or a read nprnn had checked: a full disk, /dev/full
+        _silence_stdout()
+        _print(one_line(f"nprnn {args.command}: error: {_os_error(e)}"), file=sys.stderr)
+        return 1
+
+
+def _silence_stdout():
+    """Point standard output at /dev/null, so that Python's final flush of what could not be
+    written does not end in a traceback."""
+    try:
+        sys.stdout.flush()
+    except OSError:
+        pass
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+def _os_error(e):
+    """An OSError in words: what failed and on which file, without the errno's brackets."""
+    where = f" ({printable(str(e.filename))})" if getattr(e, "filename", None) else ""
+    return f"{e.strerror or e}{where}"

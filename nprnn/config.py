@@ -75,7 +75,8 @@ class Seq2SeqConfig:
     embedding_dim: int = _option(64, "size of the token embeddings, in encoder and decoder", "int")
     hidden_size: int = _option(256, "size of the hidden state (of each direction, if bidirectional)", "int")
     cell: str = _option("lstm", "the recurrent cell", "choice", choices=tuple(CELLS))
-    num_layers: int = _option(1, "stacked recurrent layers, in encoder and decoder", "int")
+    num_layers: int = _option(1, "stacked recurrent layers, in encoder and decoder", "int",
+                              interval=(1, 64, False, False))
     bidirectional: bool = _option(False, "the encoder also reads right to left; the decoder gets 2 x hidden_size units",
                                   "bool")
     attention: Optional[str] = _option(None, "attention over the encoder's outputs, by its score", "choice",
@@ -120,22 +121,42 @@ class Seq2SeqConfig:
 
     def check_fits_in_memory(self, total=None):
         """Raise a ValueError, before anything is allocated, if training this model would need
-        more than this machine's memory: its weights, their gradients and Adam's two moments."""
+        more than this process may use (the machine's memory, or less under `ulimit -v`): its
+        weights, their gradients and Adam's two moments. (A batch's activations come on top:
+        running out of memory there is one line too, from the command.)"""
         if total is None:
-            try:
-                total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-            except (ValueError, OSError, AttributeError):
+            total = _memory_available()
+            if total is None:
                 return
         need = 4 * self.num_params() * np.dtype(self.dtype).itemsize
         if need > total:
             raise ValueError(f"this model needs about {need / 2**30:,.1f} GiB for its weights, gradients and "
-                             f"optimizer state, more than this machine's {total / 2**30:,.1f} GiB; choose smaller "
-                             f"sizes (embedding_dim {self.embedding_dim}, hidden_size {self.hidden_size}, "
+                             f"optimizer state, more than the {total / 2**30:,.1f} GiB this process may use; "
+                             f"choose smaller sizes (embedding_dim {self.embedding_dim}, hidden_size {self.hidden_size}, "
                              f"num_layers {self.num_layers}, vocabularies {self.src_vocab_size} and "
                              f"{self.tgt_vocab_size})")
 
     def to_dict(self):
         return asdict(self)
+
+
+def _memory_available():
+    """Bytes this process may use: the machine's memory, or less where a limit on the address
+    space (`ulimit -v`) says so; None where neither can be read."""
+    sizes = []
+    try:
+        sizes.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        pass
+    try:
+        import resource  # POSIX only
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft != resource.RLIM_INFINITY:
+            sizes.append(soft)
+    except (ImportError, ValueError, OSError):
+        pass
+    return min(sizes) if sizes else None
 
 
 @dataclass(frozen=True)

@@ -910,12 +910,48 @@ def test_user_errors_are_one_line_and_fast(tmp_path, capsys, argv, words):
     assert sorted(os.listdir(tmp_path)) == ["c.npz"]  # nothing written
 
 
-def test_a_huge_number_of_layers_is_refused_fast(tmp_path, capsys):
+@pytest.mark.parametrize("layers", ["1000000000000", "100000", "65"])
+def test_a_huge_number_of_layers_is_refused_fast(tmp_path, capsys, layers):
+    # 100,000 layers of 8 units fit in memory but would take hours a step: at most 64
     with time_limit(5):
         code, _, err = cli(capsys, "train", "--task", "reverse", "--out", tmp_path / "m.npz",
-                           "--num-layers", "1000000000000")
+                           "--num-layers", layers, "--hidden-size", "8")
     assert code == 2
-    one_line(err, "1000000000000")
+    one_line(err, "--num-layers", layers, "64")
+
+
+def run_nprnn(*argv, stdout=subprocess.PIPE, limit_bytes=None, timeout=120):
+    """nprnn in a fresh process, optionally under `ulimit -v limit_bytes`: (exit code, stderr)."""
+    def limit():
+        if limit_bytes:
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
+
+    proc = subprocess.run([sys.executable, "-m", "nprnn", *map(str, argv)], stdout=stdout, stderr=subprocess.PIPE,
+                          text=True, preexec_fn=limit, timeout=timeout, env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+    return proc.returncode, proc.stderr
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="ulimit -v as Linux has it")
+@pytest.mark.parametrize("sizes", [["--hidden-size", "20000"], ["--hidden-size", "2000", "--batch-size", "4096"]])
+def test_running_out_of_memory_is_one_line(tmp_path, sizes):
+    # under a 1.5 GB address-space limit: a model whose weights cannot fit is refused from the
+    # estimate (exit 2); one whose weights fit but whose batch does not ends in one line (exit 1)
+    code, err = run_nprnn("train", "--task", "reverse", "--out", tmp_path / "m.npz", "--epochs", "1", *sizes,
+                          limit_bytes=1_500_000_000)
+    assert code in (1, 2), err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert ("this process may use" in err) if code == 2 else ("out of memory" in err), err
+    assert not (tmp_path / "m.npz").exists()
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+def test_a_full_disk_on_standard_output_is_one_line(tmp_path):
+    ckpt = make_checkpoint(tmp_path / "m.npz")
+    with open("/dev/full", "w") as full:
+        code, err = run_nprnn("translate", "--checkpoint", ckpt, "one two", stdout=full)
+    assert code == 1 and err.strip() == "nprnn translate: error: No space left on device", err
 
 
 @pytest.mark.parametrize("kind", ["corpus", "input"])
