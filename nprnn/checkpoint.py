@@ -224,12 +224,47 @@ def _json(zf, infos, name, kind, path):
 
 
 # The metadata fields nprnn reads, and what each must be.
+def _int_in(low, high):
+    return lambda v: isinstance(v, int) and not isinstance(v, bool) and low <= v <= high
+
+
+def _number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
+
+
+def _corpus_options(v):
+    """None, or a dict that makes a valid CorpusOptions (what `nprnn evaluate` rebuilds the split with)."""
+    from .data.tasks import CorpusOptions
+
+    if v is None:
+        return True
+    if not isinstance(v, dict) or not set(v) <= {f.name for f in fields(CorpusOptions)}:
+        return False
+    try:
+        CorpusOptions(**v)
+    except (TypeError, ValueError):
+        return False
+    return all(isinstance(v.get(k), (str, type(None))) for k in ("valid_file", "test_file"))
+
+
+def _history(v):
+    """A list of epoch records: each a dict with an int epoch and finite numbers elsewhere."""
+    return (isinstance(v, list) and len(v) <= MAX_EPOCHS and all(
+        isinstance(r, dict) and _int_in(1, MAX_EPOCHS)(r.get("epoch"))
+        and all(_number(x) for k, x in r.items() if k != "epoch") for r in v))
+
+
+MAX_EPOCHS = 1_000_000
 META_CHECKS = {
     "tokenizers": (lambda v: isinstance(v, list) and len(v) == 2 and all(isinstance(d, dict) for d in v),
                    "the source's and the target's tokenizer, as two JSON objects"),
-    "max_len": (lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 10_000, "an int in 1..10000"),
+    "max_len": (_int_in(1, 10_000), "an int in 1..10000"),
     "task": (lambda v: isinstance(v, str), "a task name"),
-    "corpus": (lambda v: v is None or isinstance(v, dict), "the options a corpus was read with"),
+    "corpus": (_corpus_options, "the options a corpus was read with (CorpusOptions's fields, each valid)"),
+    "epoch": (_int_in(1, MAX_EPOCHS), f"the epoch the weights are from, an int in 1..{MAX_EPOCHS:,}"),
+    "seed": (_int_in(0, 2**64 - 1), "the training seed, an int >= 0"),
+    "settings": (lambda v: isinstance(v, dict), "the training's settings, a JSON object"),
+    "history": (_history, "a list of epoch records (an int epoch, finite numbers)"),
 }
 
 
@@ -237,6 +272,9 @@ def _check_meta(meta, path):
     for key, (ok, what) in META_CHECKS.items():
         if key in meta and not ok(meta[key]):
             raise CheckpointError(f"{path}: meta field {key!r} must be {what}, got {meta[key]!r:.60}")
+    epochs = [r["epoch"] for r in meta.get("history", [])]
+    if "epoch" in meta and epochs and meta["epoch"] not in epochs:
+        raise CheckpointError(f"{path}: meta field 'epoch' must be one of its history's epochs, got {meta['epoch']!r}")
     return meta
 
 

@@ -18,11 +18,11 @@ def small():
 
 def test_round_trip(tmp_path):
     model, src, tgt = small()
-    path = save_checkpoint(tmp_path / "sub" / "m.npz", model, src, tgt, {"task": "x", "history": [{"loss": 1.5}]})
+    path = save_checkpoint(tmp_path / "sub" / "m.npz", model, src, tgt, {"task": "x", "history": [{"epoch": 1, "loss": 1.5}]})
     loaded, src2, tgt2, meta = load_checkpoint(path)
     assert loaded.config == model.config
     assert src2.tokens == src.tokens and tgt2.tokens == tgt.tokens  # accents survive
-    assert meta == {"task": "x", "history": [{"loss": 1.5}]}
+    assert meta == {"task": "x", "history": [{"epoch": 1, "loss": 1.5}]}
     for k, p in model.params.items():
         assert loaded.params[k].dtype == np.float32
         np.testing.assert_array_equal(loaded.params[k], p)

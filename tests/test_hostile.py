@@ -1230,6 +1230,30 @@ def test_crafted_meta_gives_only_checkpoint_error(scratch, good, changes, tokeni
     _load_only_checkpoint_error(bad)
 
 
+@pytest.mark.parametrize("key, value", [
+    ("epoch", -3), ("epoch", 10**12), ("epoch", 1.5), ("epoch", 999),  # 999: not one of its history's epochs
+    ("seed", 1.5), ("seed", -1), ("settings", None), ("settings", [1]),
+    ("corpus", {"path": 1}), ("corpus", {"max_length": 0}), ("corpus", {"valid_file": 3, "test_file": "t"}),
+    ("history", [{"epoch": 1, "valid_exact": "x"}]), ("history", [{"valid_exact": 0.5}]), ("history", {"epoch": 1}),
+    ("history", [{"epoch": 1, "valid_chrf": float("nan")}]),
+])
+def test_every_meta_field_is_checked_when_the_checkpoint_loads(scratch, good, key, value):
+    """Each field nprnn reads later (plot scores, evaluate's corpus options) is checked at load,
+    so a crafted value is one CheckpointError naming it, never Python's words from deep inside."""
+    from nprnn.checkpoint import CheckpointError, load_checkpoint
+
+    path, entries = good
+    bad = scratch / "meta.npz"
+    meta = {**json_entry(entries, "meta"), key: value}
+    if key == "history" and isinstance(value, list):
+        meta.pop("epoch", None)
+    if (key, value) == ("epoch", 999):
+        meta["history"] = [{"epoch": 1, "loss": 1.0}, {"epoch": 2, "loss": 0.5}]
+    write_entries(bad, with_json(entries, "meta", meta))
+    with pytest.raises(CheckpointError, match=f"meta field '{key}' must be"):
+        load_checkpoint(bad)
+
+
 DTYPES = ["<f2", "<f4", ">f4", "<f8", "<c8", "<c16", "|i1", "<i8", "<u4", "|b1", "<U3", "|S3", "<M8[s]", "<m8[s]",
           [("a", "<f4"), ("b", "<i4")]]
 
@@ -1493,3 +1517,29 @@ def test_evaluate_refuses_a_checkpoint_of_another_task(tmp_path, corpus, capsys,
     code, out, err = cli(capsys, "evaluate", "--checkpoint", ckpt, "--task", asked)
     assert code == 2 and "exact match" not in out
     one_line(err, trained_on)
+
+
+def test_evaluate_reads_another_corpus_in_the_direction_the_model_translates(tmp_path, capsys, monkeypatch):
+    from dataclasses import asdict
+
+    from nprnn.data.tasks import CorpusOptions
+
+    first, other = write_corpus(tmp_path / "first.tsv"), write_corpus(tmp_path / "other.tsv", seed=1)
+    forwards = make_checkpoint(tmp_path / "f.npz", task=f"tsv:{first}", meta={"corpus": asdict(CorpusOptions())})
+    code, out, err = cli(capsys, "evaluate", "--checkpoint", forwards, "--task", f"tsv:{other}", "--swap-columns")
+    assert code == 2 and out == ""
+    one_line(err, "--swap-columns", "column 1 into column 2")
+    # trained French -> English: another corpus is read French -> English too, without the flag
+    backwards = make_checkpoint(tmp_path / "b.npz", task=f"tsv:{first}", src=("\u2581un", "\u2581deux"),
+                                tgt=("\u2581one", "\u2581two"), meta={"corpus": asdict(CorpusOptions(swap_columns=True))})
+    import nprnn.cli
+
+    asked = []
+    real_load_task = nprnn.cli._load_task
+    monkeypatch.setattr(nprnn.cli, "_load_task", lambda spec, corpus=None: asked.append(corpus) or real_load_task(spec, corpus))
+    for flags in ([], ["--swap-columns"]):
+        code, out, err = cli(capsys, "evaluate", "--checkpoint", backwards, "--task", f"tsv:{other}", *flags)
+        assert code == 0, err
+        assert f"tsv:{other} test: exact match" in out
+    assert [c.swap_columns for c in asked] == [True, True]
+    assert asked[0] == CorpusOptions(swap_columns=True)  # its own split of the other corpus, not the first's
