@@ -233,11 +233,37 @@ def _read_lines(path):
         raise UserError(str(e)) from None
 
 
+# A longer sentence is refused (one 1 MB line would take gigabytes to encode); characters are
+# counted first, so a huge line is never tokenized (10 a token, as a corpus's length cap counts)
+MAX_SOURCE_TOKENS = 1_000
+MAX_SOURCE_CHARS = 10 * MAX_SOURCE_TOKENS
+
+
+def _check_text_argument(text, where):
+    """A sentence given on the command line, as valid UTF-8 (the shell passes bytes; Python keeps
+    the ones that are not UTF-8 as lone surrogates, which would be translated as nonsense)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UserError(f"{where} is not valid UTF-8 text") from None
+    return text
+
+
 def cmd_translate(args):
     translator, _ = _load_translator(args.checkpoint)
-    lines = list(args.text) + (_read_lines(args.input) if args.input else [])
+    given = [_check_text_argument(text, f"TEXT argument {i}") for i, text in enumerate(args.text, 1)]
+    read = _read_lines(args.input) if args.input else []
+    lines = given + read
     if not lines:
         raise UserError("nothing to translate: give TEXT arguments or --input FILE (- for standard input)")
+    for i, line in enumerate(lines):
+        where = f"TEXT argument {i + 1}" if i < len(given) else f"--input {args.input} line {i - len(given) + 1}"
+        if len(line) > MAX_SOURCE_CHARS:
+            raise UserError(f"{where} holds {len(line):,} characters; nprnn translates sentences of at most "
+                            f"{MAX_SOURCE_CHARS:,} characters and {MAX_SOURCE_TOKENS:,} tokens")
+        if len(line) >= MAX_SOURCE_TOKENS and len(translator.source_tokens(line)) > MAX_SOURCE_TOKENS:  # tokens <= characters + 1
+            raise UserError(f"{where} holds {len(translator.source_tokens(line)):,} tokens; nprnn translates "
+                            f"sentences of at most {MAX_SOURCE_TOKENS:,} tokens")
     translator.max_len = min(translator.max_len, args.max_len)  # its own cap, whatever the checkpoint says
     translator.beam_size = args.beam
     keep = [i for i, line in enumerate(lines) if line.strip()]
@@ -253,6 +279,7 @@ def cmd_plot(args):
     translator, meta = _load_translator(args.checkpoint)
     if args.what == "scores":
         return _plot_scores(args, meta)
+    _check_text_argument(args.sentence, "SENTENCE")
     try:
         tokens, hs = translator.encoder_states(args.sentence)
     except ValueError as e:
@@ -461,7 +488,7 @@ def build_parser():
     p.add_argument("text", nargs="*", metavar="TEXT", help="sentences to translate")
     p.add_argument("--input", metavar="FILE", help="a file of sentences, one per line (- for standard input)")
     p.add_argument("--max-len", type=positive_int, default=200,
-                   help="longest output in tokens (default: the checkpoint's, at most 200)")
+                   help="longest output in tokens: the smaller of N (default 200) and the checkpoint's max_len")
     _beam_flag(p)
     p.set_defaults(func=cmd_translate)
 

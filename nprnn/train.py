@@ -32,7 +32,7 @@ class TrainingDiverged(RuntimeError):
         self.epoch, self.step, self.lr, self.history, self.saved = epoch, step, lr, history, saved
         verb = "are" if what == "weights" else "is"
         super().__init__(f"training diverged at epoch {epoch}, step {step}: the {what} {verb} not finite at "
-                         f"learning rate {lr:g}; try a smaller one, such as {lr / 10:g}")
+                         f"learning rate {lr:g}; try a smaller one, such as {min(lr / 10, 1e-3):g}")
 
 
 class TrainingInterrupted(KeyboardInterrupt):

@@ -235,6 +235,7 @@ def test_divergence_stops_in_one_line_and_keeps_the_good_checkpoint(tmp_path, co
     line = one_line(err, "smaller")
     assert re.search(r"\bepoch 1\b", line) and re.search(r"\bstep 1\b", line), line  # where it diverged
     assert re.search(r"\b1e\+?300\b", line), line  # at what learning rate
+    assert "such as 0.001" in line  # a rate that can train, not 1e299
     assert out.read_bytes() == good  # the last good checkpoint stays
     assert sorted(os.listdir(tmp_path)) == ["corpus.tsv", "m.npz"]  # no temporary file left
     assert "test:" not in stdout  # no score for weights that were not kept
@@ -758,6 +759,22 @@ def test_read_lines_refuses_the_first_line_that_is_not_utf8(scratch, lines):
     assert read_lines(path) == expected
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="argv bytes as Linux passes them")
+@pytest.mark.parametrize("command", ["translate", "plot"])
+def test_a_command_line_sentence_that_is_not_utf8_is_refused(tmp_path, command):
+    ckpt = make_checkpoint(tmp_path / "m.npz")
+    bad = b"one \xff two"
+    argv = ([b"translate", b"--checkpoint", bytes(ckpt), b"one", bad] if command == "translate"
+            else [b"plot", b"hidden", b"--checkpoint", bytes(ckpt), bad, b"--out", bytes(tmp_path / "h.png")])
+    proc = subprocess.run([sys.executable.encode(), b"-m", b"nprnn", *argv], capture_output=True, timeout=60,
+                          env={**os.environ, "LC_ALL": "C.UTF-8"})
+    assert proc.returncode == 2 and proc.stdout == b""
+    err = proc.stderr.decode()
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert ("TEXT argument 2 is not valid UTF-8" if command == "translate" else "SENTENCE is not valid UTF-8") in err
+    assert not (tmp_path / "h.png").exists()
+
+
 # ---- 8. length caps --------------------------------------------------------------------------------
 
 
@@ -783,6 +800,21 @@ def test_a_megabyte_word_is_skipped_whatever_the_tokenizer(tokenizer, tmp_path, 
     assert code == 0, err
     assert re.search(r"\b1 pairs longer than 100 tokens or 1,000 characters", out), out
     assert time.perf_counter() - start < 30
+
+
+@pytest.mark.parametrize("line, words", [("word " * 1_900, "1,900 tokens"), ("x" * 1_000_000, "1,000,000 characters"),
+                                         ("word " * 200_000, "1,000,000 characters")],
+                         ids=["1900-words", "a-1MB-word", "200000-words"])
+def test_translate_refuses_a_sentence_too_long_to_translate(tmp_path, capsys, line, words):
+    ckpt = make_checkpoint(tmp_path / "m.npz")
+    path = tmp_path / "in.txt"
+    path.write_text("one two\n" + line + "\n", encoding="utf-8")
+    with time_limit(20):
+        code, out, err = cli(capsys, "translate", "--checkpoint", ckpt, "--input", path)
+    assert code == 2 and out == ""
+    one_line(err, f"{path} line 2", words, "1,000 tokens")
+    code, out, err = cli(capsys, "translate", "--checkpoint", ckpt, "one " * 999)  # 999 tokens: translated
+    assert code == 0 and len(out.splitlines()) == 1
 
 
 def test_max_length_skips_and_counts_and_zero_is_refused(tmp_path, capsys):
