@@ -35,7 +35,7 @@ def test_bleu_by_hand():
     hyp = "the cat sat on the mat".split()
     ref = "the cat is on the mat".split()
     p1, p2, p3, p4 = 5 / 6, 3 / 5, 1 / 4, 0 / 3
-    assert corpus_bleu([hyp], [ref]) == 0.0  # no matching 4-gram, no smoothing
+    assert p4 == 0 and corpus_bleu([hyp], [ref]) == 0.0  # no matching 4-gram, no smoothing
     expected3 = 100 * math.exp((math.log(p1) + math.log(p2) + math.log(p3)) / 3)
     assert corpus_bleu([hyp], [ref], max_n=3) == pytest.approx(expected3)
 
