@@ -177,7 +177,8 @@ class TrainConfig:
                                       "subwords learned from the training side", "choice", choices=("word", "char", "bpe"))
     vocab_size: int = _option(8000, "BPE: at most this many symbols on each side, its alphabet and merges (fewer when no pair of symbols occurs twice); a tsv: corpus sizes it to its training pairs", "int")
     min_freq: int = _option(1, "tokens seen fewer times in training become <unk>", "int")
-    max_len: int = _option(50, "longest translation, in tokens", "int", interval=(1, 10_000, False, False))
+    max_len: int = _option(50, "longest translation, in tokens (unless the task sets one: at least twice the "
+                                "longest training target)", "int", interval=(1, 10_000, False, False))
     label_smoothing: float = _option(0.0, "the target's probability spread over the vocabulary (Szegedy et al. 2016)",
                                      "float", interval=(0, 1, False, True))
     time_limit: float = _option(0.0, "stop training after this many seconds, keeping the best (0: no limit)", "float",

@@ -10,7 +10,7 @@ Imports: config, seq2seq, translate, optim, data.
 """
 import sys
 import time
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, replace
 
 import numpy as np
 
@@ -299,6 +299,9 @@ def train_task(task, *, out=None, seed=0, log=print, progress=None, **settings):
                             always=src_tokenizer.alphabet)
     tgt_vocab = Vocab.build((tgt_tokenizer.tokenize(b) for _, b in task.train), min_freq=c.min_freq,
                             always=tgt_tokenizer.alphabet)
+    if "max_len" not in s:  # neither given nor the task's: room for twice the longest training target
+        longest = max(len(tgt_tokenizer.tokenize(b)) for _, b in task.train)
+        train_config = c = replace(c, max_len=min(10_000, max(c.max_len, 2 * longest)))
     for side, vocab in (("source", src_vocab), ("target", tgt_vocab)):
         if len(vocab) <= len(SPECIALS):
             raise ValueError(f"the training {side} sentences hold no token (min_freq {train_config.min_freq}): "

@@ -199,3 +199,18 @@ def test_a_trained_model_reads_every_character_it_saw_even_in_a_word_it_never_sa
         for ids in t.encode(["사과 책", "빵 편지", "사과 빵과 책"]):
             assert UNK not in ids
         assert t.src_tokenizer.detokenize(t.src_vocab.decode(t.encode(["사과 빵과 책"])[0])) == "사과 빵과 책"
+
+
+def test_the_longest_translation_has_room_for_the_longest_training_target(tmp_path):
+    # characters: a 60-character French sentence is 60 tokens, more than the default max_len of 50
+    path = tmp_path / "c.tsv"
+    lines = [f"sentence {i}\tune phrase assez longue pour passer la limite, numéro {i:04d}" for i in range(60)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    task = load_task(f"tsv:{path}")
+    longest = max(len(b) for _, b in task.train)
+    assert longest > 50
+    quiet = dict(log=lambda *a: None, tokenizer="char", **{**TINY, "epochs": 1})
+    translator, _, _ = train_task(task, **quiet)
+    assert translator.max_len == 2 * longest
+    translator, _, _ = train_task(task, max_len=30, **quiet)  # given: kept
+    assert translator.max_len == 30
