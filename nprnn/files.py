@@ -71,8 +71,11 @@ def atomic_write(path, write):
 
     The temporary name is unique (two runs writing one path never share it), and it is removed
     on any failure, Ctrl-C included; the rename is atomic, so `path` is always one whole file.
+    If `path` is a symbolic link, the file it points to is replaced and the link stays.
     """
     path = Path(path)
+    if path.is_symlink():  # a link to the file: the file is replaced, the link kept
+        path = path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -364,6 +364,38 @@ def _target(kind, tmp_path, corpus):
     raise AssertionError(kind)
 
 
+def test_a_symlink_to_a_checkpoint_keeps_the_link_and_replaces_its_target(tmp_path, corpus, capsys):
+    from nprnn.checkpoint import load_checkpoint
+
+    target = make_checkpoint(tmp_path / "real.npz")
+    link = tmp_path / "link.npz"
+    link.symlink_to(target)
+    code, _, err = cli(capsys, "train", "--task", f"tsv:{corpus}", "--out", link, *TINY)
+    assert code == 0, err
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert load_checkpoint(target)[3]["task"] == f"tsv:{corpus}"  # the trained model, in the file linked to
+
+
+def test_a_file_that_appears_at_out_during_training_is_kept(tmp_path, corpus, capsys, monkeypatch):
+    """--out is checked before training and again at every save: a file someone puts there in
+    the meantime is not an nprnn checkpoint, so it is not replaced."""
+    import nprnn.train
+
+    out = tmp_path / "m.npz"
+    real_validate = nprnn.train._validate
+
+    def validate_then_interfere(*args):
+        out.write_text("my notes")  # before the first save
+        return real_validate(*args)
+
+    monkeypatch.setattr(nprnn.train, "_validate", validate_then_interfere)
+    code, _, err = cli(capsys, "train", "--task", f"tsv:{corpus}", "--out", out, *TINY)
+    assert code == 2
+    one_line(err, "not an nprnn checkpoint", "appeared")
+    assert out.read_text() == "my notes"
+    assert not [n for n in os.listdir(tmp_path) if n.endswith(".tmp")]
+
+
 @pytest.mark.parametrize("kind", ["corpus", "text file", "foreign npz", "directory", "fifo",
                                   "symlink to a foreign file", "inside a file"])  # directory, inside: guards
 def test_out_that_is_not_ours_is_refused_before_training(tmp_path, corpus, capsys, monkeypatch, kind):
