@@ -345,12 +345,13 @@ def cmd_evaluate(args):
         raise UserError(f"{args.checkpoint} was trained on task {trained_on}; it cannot be scored on {spec}: "
                         f"its vocabularies and tokenizers are that task's (give --task {trained_on}, or none)")
     saved = meta.get("corpus") or {}
-    if spec.startswith("tsv:") and saved and args.swap_columns is not None and args.swap_columns != saved["swap_columns"]:
-        which = "column 2 into column 1" if saved["swap_columns"] else "column 1 into column 2"
+    swapped = saved.get("swap_columns", False)
+    if spec.startswith("tsv:") and saved and args.swap_columns is not None and args.swap_columns != swapped:
+        which = "column 2 into column 1" if swapped else "column 1 into column 2"
         raise UserError(f"--swap-columns: {args.checkpoint} translates {which} of its corpus; scoring it the "
                         f"other way round would measure nothing (leave --swap-columns out)")
     # the same corpus: its very split; another tsv: corpus: its own split, read in the model's direction
-    options = saved if spec == trained_on else {"swap_columns": saved["swap_columns"]} if saved else None
+    options = saved if spec == trained_on else {"swap_columns": swapped} if saved else None
     task = _load_task(spec, _corpus_options(args, options))
     _report(f"{task.name} test", evaluate(translator, task.test, beam_size=args.beam))
     return 0

@@ -144,9 +144,9 @@ def fit(translator, train_pairs, valid_pairs, *, rng=None, checkpoint=None, meta
     sampling if teacher_forcing < 1; dropout, if the model has any, is on only here), then
     greedy decoding of the first `valid_sentences` validation sources. The best weights so far
     (by validation exact match, then chrF, then loss; `keep_best` may put chrF or BLEU first)
-    are written to `checkpoint` (if given) at once and put back into the model at the end. Training stops after `patience` epochs
-    without improvement, or when `time_limit` seconds have passed (the last epoch is cut short
-    and validated). `progress`, if given, is called after every batch (see `Progress`).
+    are written to `checkpoint` (if given) at once and put back into the model at the end.
+    Training stops after `patience` epochs without improvement, or when `time_limit` seconds
+    have passed (the last epoch is cut short and validated). `progress`, if given, is called after every batch (see `Progress`).
     Returns the history: one dict per epoch (its training seconds, training loss, and the
     validation loss, exact match, token accuracy, BLEU and chrF). The model is left in eval mode.
 

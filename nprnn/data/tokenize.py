@@ -344,8 +344,8 @@ class BPETokenizer(Tokenizer):
 
         A model's vocabulary holds the tokens its training sentences were cut into (and the
         alphabet). A merge learned along the way can make a symbol that no training sentence
-        ends up with ('▁lo' once '▁low' exists): a new word cut into it gets its pieces, which
-        the model has seen, not <unk>.
+        ends up with ('low' below: every 'low' of the training words became '▁low'): a new word
+        cut into it gets its pieces, which the model has seen, not <unk>.
 
         >>> bpe = BPETokenizer.learn(["low lower lowest newer wider"], vocab_size=15)
         >>> bpe.tokenize("slow")
