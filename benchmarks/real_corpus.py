@@ -14,6 +14,16 @@ and a few translations, good and bad. The corpus is the first --lines lines of t
 English words). Training stops at --time-limit seconds (default 900: fifteen minutes; 300 with
 --synthetic-hangul).
 
+Measured on the 2-core machine, English -> French, seed 0 (test BLEU / chrF / exact match;
+each a run of the default with one thing taken away):
+
+    default                                  31.4 / 47.6 / 17.5%   30 epochs (25 kept), 431 s
+    --set label_smoothing=0.0                24.3 / 42.2 / 11.5%   13 epochs (8 kept), overfits
+    --set attention=none                     26.2 / 43.3 / 12.5%   30 epochs (30 kept)
+    --set dropout=0.0                        28.5 / 45.9 / 16.1%   17 epochs (12 kept), overfits
+    --recipe word-attention (words)          30.2 / 46.8 / 16.2%   17 epochs (12 kept)
+    --swap-columns (French -> English)       51.4 / 59.3 / 41.0%   30 epochs (27 kept), 387 s
+
 There is no Korean or Japanese corpus on this machine (it has no network), so
 `--synthetic-hangul` samples one, like a small Tatoeba file: --hangul-pairs (default 3,000)
 English sentences, each with a grammatical Korean translation in Hangul, from the grammar below
