@@ -41,16 +41,17 @@ Measured on the 2-core machine (3,000 pairs: 8.0% of the test Korean words, in 8
 test sentences, are unseen in training; each run stops at 30 epochs or earlier, about a minute),
 test chrF over seeds 0-4:
 
-    default (BPE sized to 2,400 pairs: 700)   78.8 / 73.3 / 80.0 / 74.9 / 78.1   (BLEU 70.6 / 62.2 / 70.3 / 64.4 / 68.4)
-    word-attention                            55.1 / 49.3 / 57.2 / 52.7 / 53.8
-    word-baseline                             37.0 / 38.9 / 37.4 / 38.8 / 39.5
-    BPE with --set vocab_size=4000            52.6 / 66.3 / 50.8 / 52.3 / 56.2
+    default (BPE sized to 2,400 pairs: 700)   78.0 / 80.1 / 76.9 / 80.4 / 77.3   (BLEU 69.4 / 71.2 / 65.5 / 71.1 / 67.1)
+    word-attention                            57.2 / 51.9 / 59.0 / 52.7 / 53.7
+    word-baseline                             37.0 / 38.8 / 39.8 / 38.8 / 38.8
+    BPE with --set vocab_size=4000            59.1 / 52.4 / 55.3 / 65.0 / 50.0
 
-The default's translations hold 38 / 29 / 47 / 35 / 42 of the 103 unseen test words; no
+The default's translations hold 39 / 40 / 38 / 43 / 37 of the 103 unseen test words; no
 word-level model can produce one. A fixed vocab_size of 4000 (the size the 14,400-pair French
-corpus wants) merges nearly every Korean word form seen twice into one symbol (1,434 tokens
-against 1,580 words) and produces 0-2 of them: so its gain over word-baseline was attention's,
-and the default now sizes the vocabulary to the corpus (nprnn.data.tasks.bpe_vocab_size).
+corpus wants) merges nearly every Korean word form seen twice into one symbol (a target
+vocabulary of 1,760 tokens against the word-level 1,580) and produces 0-2 of them: so its gain
+over word-baseline was attention's, and the default now sizes the vocabulary to the corpus
+(nprnn.data.tasks.bpe_vocab_size).
 """
 import argparse
 import random
