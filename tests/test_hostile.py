@@ -137,6 +137,17 @@ def loading_peak(path):
         tracemalloc.stop()
 
 
+def with_changes(fields, changes):
+    """`fields` (a dict) with each (key, value) of `changes` set, or the key removed where value is "delete"."""
+    fields = dict(fields)
+    for key, value in changes:
+        if value == "delete":
+            fields.pop(key, None)
+        else:
+            fields[key] = value
+    return fields
+
+
 def read_entries(path):
     with zipfile.ZipFile(path) as zf:
         return {info.filename: zf.read(info) for info in zf.infolist()}
@@ -1216,12 +1227,7 @@ JSON_NOT_INT = JSON.filter(lambda v: not isinstance(v, int) or isinstance(v, boo
                         min_size=1, max_size=4))
 def test_crafted_config_types_give_only_checkpoint_error(scratch, good, changes):  # guard (config.py checked types)
     path, entries = good
-    config = json_entry(entries, "config")
-    for key, value in changes:
-        if value == "delete":
-            config.pop(key, None)
-        else:
-            config[key] = value
+    config = with_changes(json_entry(entries, "config"), changes)
     bad = scratch / "config.npz"
     write_entries(bad, with_json(entries, "config", config))
     translator = _load_only_checkpoint_error(bad)
@@ -1291,12 +1297,7 @@ def test_crafted_config_sizes_are_refused_fast(scratch, good, key, value):
 @example(changes=[("max_len", 10**9)], tokenizer=None)
 def test_crafted_meta_gives_only_checkpoint_error(scratch, good, changes, tokenizer):
     path, entries = good
-    meta = json_entry(entries, "meta")
-    for key, value in changes:
-        if value == "delete":
-            meta.pop(key, None)
-        else:
-            meta[key] = value
+    meta = with_changes(json_entry(entries, "meta"), changes)
     if tokenizer is not None:
         meta["tokenizers"] = [tokenizer, tokenizer]
     bad = scratch / "meta.npz"
