@@ -67,9 +67,10 @@ def save_checkpoint(path, model, src_vocab, tgt_vocab, meta=None):
         _check_meta(meta or {}, path)
     except CheckpointError as e:
         raise CheckpointError(f"refusing to write {e}") from None
-    if path.exists() and not (path.is_file() and is_checkpoint(path)):  # at every save: a file put there mid-run is kept
-        raise CheckpointError(f"refusing to write {path}: it is not an nprnn checkpoint (it appeared or changed "
-                              f"after training began); nprnn only replaces its own files")
+    try:  # what --out was checked for before training, again at every save: a file put there since is kept
+        check_checkpoint_path(path)
+    except CheckpointError as e:
+        raise CheckpointError(f"refusing to write the checkpoint: {e}") from None
     sizes = (model.config.src_vocab_size, model.config.tgt_vocab_size)
     if sizes != (len(src_vocab), len(tgt_vocab)):
         raise CheckpointError(f"refusing to write {path}: vocabularies of {len(src_vocab)} and {len(tgt_vocab)} "

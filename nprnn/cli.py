@@ -234,9 +234,8 @@ def _read_lines(path):
 
 
 # A longer sentence is refused (one 1 MB line would take gigabytes to encode); characters are
-# counted first, so a huge line is never tokenized (10 a token, as a corpus's length cap counts)
+# counted first, so a huge line is never tokenized (as many a token as a corpus's length cap allows)
 MAX_SOURCE_TOKENS = 1_000
-MAX_SOURCE_CHARS = 10 * MAX_SOURCE_TOKENS
 
 
 def _check_text_argument(text, where):
@@ -250,20 +249,25 @@ def _check_text_argument(text, where):
 
 
 def cmd_translate(args):
+    from .data.tasks import CHARS_PER_TOKEN
+
     translator, _ = _load_translator(args.checkpoint)
     given = [_check_text_argument(text, f"TEXT argument {i}") for i, text in enumerate(args.text, 1)]
     read = _read_lines(args.input) if args.input else []
     lines = given + read
     if not lines:
         raise UserError("nothing to translate: give TEXT arguments or --input FILE (- for standard input)")
+    most_chars = CHARS_PER_TOKEN * MAX_SOURCE_TOKENS
     for i, line in enumerate(lines):
         where = f"TEXT argument {i + 1}" if i < len(given) else f"--input {args.input} line {i - len(given) + 1}"
-        if len(line) > MAX_SOURCE_CHARS:
+        if len(line) > most_chars:
             raise UserError(f"{where} holds {len(line):,} characters; nprnn translates sentences of at most "
-                            f"{MAX_SOURCE_CHARS:,} characters and {MAX_SOURCE_TOKENS:,} tokens")
-        if len(line) >= MAX_SOURCE_TOKENS and len(translator.source_tokens(line)) > MAX_SOURCE_TOKENS:  # tokens <= characters + 1
-            raise UserError(f"{where} holds {len(translator.source_tokens(line)):,} tokens; nprnn translates "
-                            f"sentences of at most {MAX_SOURCE_TOKENS:,} tokens")
+                            f"{most_chars:,} characters and {MAX_SOURCE_TOKENS:,} tokens")
+        if len(line) >= MAX_SOURCE_TOKENS:  # shorter lines cannot hold too many: tokens <= characters + 1
+            tokens = len(translator.source_tokens(line))
+            if tokens > MAX_SOURCE_TOKENS:
+                raise UserError(f"{where} holds {tokens:,} tokens; nprnn translates sentences of at most "
+                                f"{MAX_SOURCE_TOKENS:,} tokens")
     translator.max_len = min(translator.max_len, args.max_len)  # its own cap, whatever the checkpoint says
     translator.beam_size = args.beam
     keep = [i for i, line in enumerate(lines) if line.strip()]
@@ -351,7 +355,10 @@ def cmd_evaluate(args):
         raise UserError(f"--swap-columns: {args.checkpoint} translates {which} of its corpus; scoring it the "
                         f"other way round would measure nothing (leave --swap-columns out)")
     # the same corpus: its very split; another tsv: corpus: its own split, read in the model's direction
-    options = saved if spec == trained_on else {"swap_columns": swapped} if saved else None
+    if spec == trained_on:
+        options = saved
+    else:
+        options = {"swap_columns": swapped} if saved else None
     task = _load_task(spec, _corpus_options(args, options))
     _report(f"{task.name} test", evaluate(translator, task.test, beam_size=args.beam))
     return 0

@@ -297,10 +297,10 @@ def train_task(task, *, out=None, seed=0, log=print, progress=None, **settings):
     # only inside longer symbols: a symbol the vocabulary lacks is cut back into its pieces
     src_vocab = Vocab.build((src_tokenizer.tokenize(a) for a, _ in task.train), min_freq=c.min_freq,
                             always=src_tokenizer.alphabet)
-    tgt_vocab = Vocab.build((tgt_tokenizer.tokenize(b) for _, b in task.train), min_freq=c.min_freq,
-                            always=tgt_tokenizer.alphabet)
+    tgt_tokens = [tgt_tokenizer.tokenize(b) for _, b in task.train]
+    tgt_vocab = Vocab.build(tgt_tokens, min_freq=c.min_freq, always=tgt_tokenizer.alphabet)
     if "max_len" not in s:  # neither given nor the task's: room for twice the longest training target
-        longest = max(len(tgt_tokenizer.tokenize(b)) for _, b in task.train)
+        longest = max(map(len, tgt_tokens))
         train_config = c = replace(c, max_len=min(10_000, max(c.max_len, 2 * longest)))
     for side, vocab in (("source", src_vocab), ("target", tgt_vocab)):
         if len(vocab) <= len(SPECIALS):

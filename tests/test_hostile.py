@@ -402,7 +402,7 @@ def test_a_file_that_appears_at_out_during_training_is_kept(tmp_path, corpus, ca
     monkeypatch.setattr(nprnn.train, "_validate", validate_then_interfere)
     code, _, err = cli(capsys, "train", "--task", f"tsv:{corpus}", "--out", out, *TINY)
     assert code == 2
-    one_line(err, "not an nprnn checkpoint", "appeared")
+    one_line(err, "refusing to write the checkpoint", "not an nprnn checkpoint", "only replaces its own files")
     assert out.read_text() == "my notes"
     assert not [n for n in os.listdir(tmp_path) if n.endswith(".tmp")]
 
@@ -829,7 +829,7 @@ def test_a_command_line_sentence_that_is_not_utf8_is_refused(tmp_path, command):
     argv = ([b"translate", b"--checkpoint", bytes(ckpt), b"one", bad] if command == "translate"
             else [b"plot", b"hidden", b"--checkpoint", bytes(ckpt), bad, b"--out", bytes(tmp_path / "h.png")])
     proc = subprocess.run([sys.executable.encode(), b"-m", b"nprnn", *argv], capture_output=True, timeout=60,
-                          env={**os.environ, "LC_ALL": "C.UTF-8"})
+                          env={**subprocess_env(), "LC_ALL": "C.UTF-8"})
     assert proc.returncode == 2 and proc.stdout == b""
     err = proc.stderr.decode()
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
@@ -1023,7 +1023,7 @@ def run_nprnn(*argv, stdout=subprocess.PIPE, limit_bytes=None, timeout=120):
             resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
 
     proc = subprocess.run([sys.executable, "-m", "nprnn", *map(str, argv)], stdout=stdout, stderr=subprocess.PIPE,
-                          text=True, preexec_fn=limit, timeout=timeout, env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+                          text=True, preexec_fn=limit, timeout=timeout, env={**subprocess_env(), "OPENBLAS_NUM_THREADS": "1"})
     return proc.returncode, proc.stderr
 
 
