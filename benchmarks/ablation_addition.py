@@ -8,8 +8,12 @@ is an LSTM with embedding 16 and hidden 128, trained with Adam (lr 0.005, batch 
 clipped to norm 5) for the same number of epochs from the same seed; only the architecture
 changes. After every epoch the held-out exact match (every digit right) is measured.
 
+The last row is not an ablation but the recipe that came out of it: the task's own defaults
+(`nprnn train --task addition`: reversed + attention, embedding 32, hidden 112, Adam at lr 0.01
+decayed x0.7 an epoch), the fastest way found to 99.5% of held-out sums.
+
 Prints a table (held-out exact match after each epoch, and training seconds per epoch, which
-leave out the held-out decoding) and saves a plot of the curves. Takes about 12 minutes on 2
+leave out the held-out decoding) and saves a plot of the curves. Takes about 8 minutes on 2
 cores with the defaults.
 """
 import argparse
@@ -26,6 +30,7 @@ VARIANTS = {  # name: Seq2Seq options
     "reversed+attention": dict(reverse_source=True, attention="general"),
     "reversed+peeky, teacher forcing 0.75": dict(reverse_source=True, peeky=True, teacher_forcing=0.75),
 }
+RECIPE = "recipe: the task default"  # trained with the task's defaults, not SHARED (see the docstring)
 # Everything else fixed, and every option off unless a variant turns it on (the task's own
 # defaults use attention and a reversed source, which would otherwise leak into every variant).
 SHARED = dict(cell="lstm", embedding_dim=16, hidden_size=128, batch_size=128, lr=0.005, lr_decay=1.0, clip=5.0, dtype="float32",
@@ -35,8 +40,8 @@ SHARED = dict(cell="lstm", embedding_dim=16, hidden_size=128, batch_size=128, lr
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=8, help="epochs for every variant (default 8)")
-    parser.add_argument("--only", nargs="+", choices=list(VARIANTS), metavar="NAME",
-                        help=f"run only these variants (default all: {', '.join(VARIANTS)})")
+    parser.add_argument("--only", nargs="+", choices=[*VARIANTS, RECIPE], metavar="NAME",
+                        help=f"run only these variants (default all: {', '.join([*VARIANTS, RECIPE])})")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2, help="threads for NumPy's BLAS (default 2)")
     parser.add_argument("--out-dir", default="runs/ablation", help="where the plot goes (default runs/ablation)")
@@ -58,17 +63,20 @@ def main():
     # Every variant trains for all its epochs (no early stopping), so nothing is chosen by them.
     held_out = Task("addition", task.tokenizer, task.train, task.test, task.test, task.defaults)
     results = {}
-    for name in args.only or VARIANTS:
+    for name in args.only or [*VARIANTS, RECIPE]:
         t0 = time.perf_counter()
         print(f"{name} ...", end="", flush=True)
-        settings = {**SHARED, **VARIANTS[name], "epochs": args.epochs, "patience": args.epochs}
+        options = task.defaults if name == RECIPE else {**SHARED, **VARIANTS[name]}
+        # every held-out problem, not training's default of the first 500, is decoded after each epoch
+        settings = {**options, "epochs": args.epochs, "patience": args.epochs, "valid_sentences": len(task.test)}
         _, history, _ = train_task(held_out, seed=args.seed, log=lambda *a: None, **settings)
         results[name] = history
         print(f" held-out exact match {100 * history[-1]['valid_exact']:.1f}% after {args.epochs} epochs "
               f"({time.perf_counter() - t0:.0f} s)", flush=True)
 
     width = max(len(n) for n in results)
-    print(f"\nheld-out exact match (%) after each epoch; LSTM, embedding 16, hidden 128, seed {args.seed}\n")
+    print(f"\nheld-out exact match (%) after each epoch; LSTM, embedding 16, hidden 128 (the recipe: the task's "
+          f"defaults), seed {args.seed}\n")
     print(f"| {'variant':{width}s} | " + " | ".join(f"{e:>4d}" for e in range(1, args.epochs + 1))
           + " | best | s/epoch |")
     print(f"|{'-' * (width + 2)}|" + "|".join("-----:" for _ in range(args.epochs)) + "|-----:|--------:|")
@@ -78,14 +86,14 @@ def main():
         seconds = sorted(r["seconds"] for r in history)[len(history) // 2]  # the median epoch
         print(f"| {name:{width}s} | {accs} | {best:4.1f} | {seconds:7.1f} |")
 
-    fig, ax = plt.subplots(figsize=(7, 4.2), layout="constrained")
+    fig, ax = plt.subplots(figsize=(9, 4.2), layout="constrained")
     for name, history in results.items():
         ax.plot([r["epoch"] for r in history], [100 * r["valid_exact"] for r in history], "o-", ms=3, label=name)
     ax.set_xlabel("epoch")
     ax.set_ylabel("held-out exact match (%)")
     ax.set_ylim(0, 100)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the plot: the curves fill it
     ax.set_title("addition: what each improvement to seq2seq earns")
     path = os.path.join(args.out_dir, "ablation_addition.png")
     os.makedirs(args.out_dir, exist_ok=True)
