@@ -4,7 +4,13 @@
 
 Prints the median milliseconds of one forward+backward pass over a (T, B, D) batch for nprnn
 and PyTorch, and the ratio nprnn / PyTorch (below 1.0: nprnn is faster). The row with B = 1 is
-the latency of one sentence.
+the latency of one sentence. "matmuls ms" times nprnn's matmuls alone (the same products on
+arrays of the same shapes, back to back, nothing else): no arrangement of the elementwise work
+around them can take a pass below that, so where it comes close to PyTorch's whole pass, NumPy
+has no room left to match it. The last two columns count the minor page faults per pass (memory
+the process touches for the first time, which the kernel must map and zero first, about a
+microsecond a page): a library whose freed memory goes back to the system pays them again on
+every pass.
 
 How it times, and why. Both libraries keep idle worker threads spinning for a while after each
 call (OpenBLAS's for about 0.1 s, OpenMP's for a little less), and on 2 cores a library that
@@ -18,10 +24,16 @@ is printed, since on a shared machine it says how far to trust the figures.
 """
 import argparse
 import os
+import resource
 import time
 
 clock = time.perf_counter  # or time.process_time: --clock
 SHAPES = [(32, 64, 128, 256), (20, 32, 64, 128), (8, 128, 16, 128), (20, 1, 64, 256)]  # T, B, D, H
+
+
+def minor_faults():
+    """Minor page faults of this process so far (pages touched for the first time)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
 def main():
@@ -43,6 +55,7 @@ def main():
     import numpy as np
 
     from nprnn import GRUCell, LSTMCell, Recurrent
+    from nprnn.recurrent import ROWS_FOR_WH_T
 
     try:
         import torch
@@ -56,6 +69,26 @@ def main():
         rec.forward(xs)
         rec.backward(dhs)
 
+    def matmuls_of(rec, xs):
+        """The matmuls of `nprnn_pass` alone: input projection, T recurrent products forward and
+        T back, the two weight gradients and dx, with Wh.T laid out as Recurrent.backward has it."""
+        Wx, Wh = rec.cell.params["Wx"], rec.cell.params["Wh"]
+        T, B, D = xs.shape
+        Wh_T = np.ascontiguousarray(Wh.T) if T * B >= ROWS_FOR_WH_T else Wh.T
+        h = np.ones((B, Wh.shape[0]), dtype=Wh.dtype)
+        hs = np.ones((T * B, Wh.shape[0]), dtype=Wh.dtype)
+        x = xs.reshape(T * B, D)
+
+        def run():
+            dxps = x @ Wx  # forward: every step's input projection; the same shape as the gradient
+            for _ in range(T):
+                h @ Wh  # forward, step by step
+            for t in range(T):
+                dxps[t * B : (t + 1) * B] @ Wh_T  # backward, step by step
+            x.T @ dxps, hs.T @ dxps, dxps @ Wx.T  # dWx, dWh, dx
+
+        return run
+
     def torch_pass(net, x, dy):
         net.zero_grad()
         y, _ = net(x)
@@ -64,7 +97,8 @@ def main():
     per_block = max(1, -(-args.repeats // args.rounds))
     print(f"load average before: {os.getloadavg()[0]:.2f}; {args.threads} threads, {args.clock} clock; median of "
           f"{per_block * args.rounds} runs each, in {args.rounds} interleaved blocks")
-    header = f"{'cell':<5} {'dtype':<8} {'T, B, D, H':<18} {'nprnn ms':>9} {'torch ms':>9} {'ratio':>6}"
+    header = (f"{'cell':<5} {'dtype':<8} {'T, B, D, H':<18} {'nprnn ms':>9} {'torch ms':>9} {'ratio':>6} "
+              f"{'matmuls ms':>10} {'nprnn faults':>12} {'torch faults':>12}")
     print(header)
     print("-" * len(header))
     cells = (("lstm", LSTMCell), ("gru", GRUCell))
@@ -75,7 +109,7 @@ def main():
                 rec = Recurrent(Cell(D, H, rng=0, dtype=dtype))
                 xs = rng.standard_normal((T, B, D)).astype(dtype)
                 dhs = rng.standard_normal((T, B, H)).astype(dtype)
-                runs = [("nprnn", lambda: nprnn_pass(rec, xs, dhs))]
+                runs = [("nprnn", lambda: nprnn_pass(rec, xs, dhs)), ("matmuls", matmuls_of(rec, xs))]
                 if torch is not None:
                     tdtype = torch.float32 if dtype == np.float32 else torch.float64
                     net = (torch.nn.LSTM if kind == "lstm" else torch.nn.GRU)(D, H).to(tdtype)
@@ -83,22 +117,28 @@ def main():
                     dy = torch.tensor(dhs)
                     runs.append(("torch", lambda: torch_pass(net, x, dy)))
                 times = {name: [] for name, _ in runs}
+                faults = {name: 0 for name, _ in runs}
                 for r in range(args.rounds):
                     for name, fn in runs[:: 1 if r % 2 == 0 else -1]:  # who goes first alternates
                         time.sleep(args.gap)  # let the other library's threads stop spinning
                         fn()  # untimed: the first run after the pause
+                        before = minor_faults()
                         for _ in range(per_block):
                             t0 = clock()
                             fn()
                             times[name].append(clock() - t0)
+                        faults[name] += minor_faults() - before
                 ms = {name: 1e3 * float(np.median(v)) for name, v in times.items()}
+                per_pass = {name: f / len(times[name]) for name, f in faults.items()}
                 shape = f"{T}, {B}, {D}, {H}"
                 if torch is None:
-                    print(f"{kind:<5} {np.dtype(dtype).name:<8} {shape:<18} {ms['nprnn']:9.2f}")
+                    print(f"{kind:<5} {np.dtype(dtype).name:<8} {shape:<18} {ms['nprnn']:9.2f} {'':>9} {'':>6} "
+                          f"{ms['matmuls']:10.2f} {per_pass['nprnn']:12,.0f}")
                 else:
                     ratio = ms["nprnn"] / ms["torch"]
                     print(f"{kind:<5} {np.dtype(dtype).name:<8} {shape:<18} {ms['nprnn']:9.2f} {ms['torch']:9.2f} "
-                          f"{ratio:6.2f}", flush=True)
+                          f"{ratio:6.2f} {ms['matmuls']:10.2f} {per_pass['nprnn']:12,.0f} {per_pass['torch']:12,.0f}",
+                          flush=True)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
