@@ -22,7 +22,7 @@ def main():
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds to train with (default 0 1 2)")
     parser.add_argument("--epochs", type=int, help="override the task's number of epochs")
     parser.add_argument("--set", metavar="JSON", default="{}",
-                        help='override other settings, e.g. \'{"hidden": 96, "attention": "dot"}\'')
+                        help='override other settings, e.g. \'{"hidden_size": 96, "attention": "dot"}\'')
     parser.add_argument("--threads", type=int, default=2, help="threads for NumPy's BLAS (default 2)")
     args = parser.parse_args()
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
