@@ -84,11 +84,11 @@ def main():
         def run():
             xps = x @ Wx  # forward: every step's input projection
             for _ in range(T):
-                _ = h @ Wh  # forward, step by step
+                np.matmul(h, Wh)  # forward, step by step
             dxps = xps  # backward: its gradient has the same shape, and only shapes matter here
             for t in range(T):
-                _ = dxps[t * B : (t + 1) * B] @ Wh_T  # backward, step by step
-            _ = x.T @ dxps, hs.T @ dxps, dxps @ Wx.T  # dWx, dWh, dx
+                np.matmul(dxps[t * B : (t + 1) * B], Wh_T)  # backward, step by step
+            np.matmul(x.T, dxps), np.matmul(hs.T, dxps), np.matmul(dxps, Wx.T)  # dWx, dWh, dx
 
         return run
 
